@@ -1,0 +1,13 @@
+// Run fn(i) for i in [0, n) on up to `threads` threads. The first exception
+// thrown by any call is rethrown in the caller after all threads stop.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+
+namespace prepo::util {
+
+unsigned default_threads(); // hardware concurrency, at least 1
+void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& fn);
+
+} // namespace prepo::util
