@@ -19,6 +19,10 @@
       each stanza it holds must be equal to EXPECTED's
   deb822_tool.py filter IN OUT FIELD REGEX [-v]
       write to OUT the stanzas of IN whose FIELD matches REGEX (-v: not)
+  deb822_tool.py edit-listing FILE NAME (--rename NEW | --size N | --sha256 HEX)
+      in FILE's Files/Checksums-* sections, change the entry for NAME:
+      rename it (every section), change its size (every section) or its
+      SHA256 (Checksums-Sha256 only). FILE is edited in place.
 Exit status 0 when all is well, 1 on a difference, 2 on bad usage.
 """
 
@@ -220,6 +224,39 @@ def main(argv):
         return verify_release(args[0], args[1] if len(args) == 2 else "strict")
     if cmd == "check-by-hash" and len(args) == 1:
         return check_by_hash(args[0])
+    if cmd == "edit-listing" and len(args) == 4:
+        path, name, what, new = args
+        with open(path, "rb") as f:
+            lines = f.read().decode("utf-8").split("\n")
+        section, changed = None, 0
+        for i, line in enumerate(lines):
+            if line and line[0] not in " \t":
+                section = line.split(":", 1)[0].lower()
+                continue
+            parts = line.split()
+            if section not in ("files", "checksums-sha1", "checksums-sha256", "checksums-sha512"):
+                continue
+            if not parts or parts[-1] != name:
+                continue
+            if what == "--rename":
+                parts[-1] = new
+            elif what == "--size":
+                parts[1] = new
+            elif what == "--sha256":
+                if section != "checksums-sha256":
+                    continue
+                parts[0] = new
+            else:
+                print(__doc__, file=sys.stderr)
+                return 2
+            lines[i] = " " + " ".join(parts)
+            changed += 1
+        if not changed:
+            print(f"{path}: no entry for {name}", file=sys.stderr)
+            return 1
+        with open(path, "wb") as f:
+            f.write("\n".join(lines).encode("utf-8"))
+        return 0
     if cmd == "filter" and len(args) in (4, 5):
         import re
         rx = re.compile(args[3])

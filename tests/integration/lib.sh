@@ -34,6 +34,11 @@ fail() {
   for ((i = 1; i < ${#FUNCNAME[@]} - 1; i++)); do
     printf '#   at %s (%s:%s)\n' "${FUNCNAME[$i]}" "$(basename "${BASH_SOURCE[$i]}")" "${BASH_LINENO[$((i - 1))]}" >&2
   done
+  if [[ -z ${_IN_TEST:-} && -z ${_FAIL_REPORTED:-} && $BASH_SUBSHELL -eq 0 ]]; then
+    # A failure while preparing the suite, outside any test.
+    echo "not ok 1 - setup of $SUITE_NAME"
+    echo "0 passed, 1 failed"
+  fi
   exit 1
 }
 
@@ -657,6 +662,7 @@ run_suite() {
     set +e
     (
       set -eEuo pipefail
+      _IN_TEST=1
       trap '_kill_jobs' EXIT
       cd "$TESTDIR"
       "$t"
