@@ -1,0 +1,237 @@
+#!/bin/bash
+# prepo vs reprepro vs aptly on the same N small .debs, in one run.
+#
+#   bench/run.sh                 N = 10000
+#   BENCH_N=200 bench/run.sh     a quick run
+#   PREPO=/path/to/prepo         the prepo binary (default: the first of
+#                                _build*/prepo in the source tree)
+#   BENCH_TOOLS="reprepro aptly" only some tools
+#   BENCH_CACHE=DIR              where generated packages are kept (bench/cache)
+#
+# Scenarios, each timed with /usr/bin/time (wall seconds, peak RSS):
+#   1 include all N packages and publish
+#   2 publish again with nothing changed
+#   3 include one more package and publish
+# A scenario made of several commands (aptly: repo add + publish) reports the
+# sum of their wall times and the largest peak RSS. The Markdown table goes
+# to stdout and to bench/results/<date>-archive.md.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(dirname "$HERE")
+N=${BENCH_N:-10000}
+TOOLS=${BENCH_TOOLS:-prepo reprepro aptly}
+CACHE=${BENCH_CACHE:-$HERE/cache}
+export LC_ALL=C.UTF-8 TZ=UTC
+
+bash "$HERE/setup.sh"
+
+if [[ -z ${PREPO:-} ]]; then
+  for c in "$SRC"/_build*/prepo "$SRC"/_build*/cli/prepo; do
+    if [[ -x $c && -f $c ]]; then PREPO=$c; break; fi
+  done
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/prepo-bench.XXXXXX")
+cleanup() { rm -rf "$WORK"; }
+trap cleanup EXIT
+
+# ---------------------------------------------------------------- packages
+
+DEBS="$CACHE/debs-$N"
+EXTRA="$CACHE/extra"
+if [[ ! -f $DEBS/.complete ]]; then
+  echo "# generating $N packages in $DEBS" >&2
+  rm -rf "$DEBS"
+  mkdir -p "$DEBS"
+  # One generator process per core, each writing its share.
+  cores=$(nproc)
+  per=$(((N + cores - 1) / cores))
+  for ((c = 0; c < cores; c++)); do
+    start=$((c * per + 1))
+    count=$((N - c * per))
+    ((count > per)) && count=$per
+    ((count > 0)) || continue
+    python3 "$SRC/tests/integration/gen_debs.py" --out "$DEBS" --count "$count" --start "$start" \
+      --prefix bench --payload 512 >/dev/null &
+  done
+  wait
+  dpkg-deb --info "$DEBS/bench-00001_1.0-1_amd64.deb" >/dev/null
+  touch "$DEBS/.complete"
+fi
+if [[ ! -f $EXTRA/.complete ]]; then
+  rm -rf "$EXTRA"
+  python3 "$SRC/tests/integration/gen_debs.py" --out "$EXTRA" --count 1 --prefix extra >/dev/null
+  touch "$EXTRA/.complete"
+fi
+count=$(find "$DEBS" -name '*.deb' | wc -l)
+[[ $count == "$N" ]] || { echo "expected $N packages in $DEBS, found $count" >&2; exit 1; }
+EXTRA_DEB=$(echo "$EXTRA"/*.deb)
+
+# ---------------------------------------------------------------- measuring
+
+declare -A SECS RSS STATUS
+DETAIL=()
+
+# measure TOOL SCENARIO cmd...: adds the command's wall time and peak RSS to
+# the (TOOL, SCENARIO) cell.
+measure() {
+  local tool=$1 scenario=$2
+  shift 2
+  local key="$tool/$scenario" tf="$WORK/time.out" log="$WORK/$tool-$scenario.log"
+  local rc=0
+  /usr/bin/time -f '%e %M' -o "$tf" "$@" >>"$log" 2>&1 || rc=$?
+  local secs kb
+  read -r secs kb < <(tail -n1 "$tf")
+  SECS[$key]=$(python3 -c "print(round(${SECS[$key]:-0} + $secs, 2))")
+  if ((kb > ${RSS[$key]:-0})); then RSS[$key]=$kb; fi
+  local short="$*"
+  short=${short//$DEBS/DEBS}
+  short=${short//$WORK/WORK}
+  short=${short//$CACHE/CACHE}
+  ((${#short} > 110)) && short="${short:0:107}..."
+  DETAIL+=("| $tool | $scenario | \`$short\` | $secs | $((kb / 1024)) | $rc |")
+  if ((rc != 0)); then
+    STATUS[$key]="exit $rc"
+    echo "# $tool $scenario: exit $rc: $*" >&2
+    tail -n 5 "$log" >&2
+  fi
+}
+
+# Number of stanzas in a Packages index (plain, .gz or .xz).
+count_packages() {
+  local idx=$1
+  if [[ -f $idx ]]; then grep -c '^Package: ' "$idx"
+  elif [[ -f $idx.xz ]]; then xz -dc "$idx.xz" | grep -c '^Package: '
+  elif [[ -f $idx.gz ]]; then gzip -dc "$idx.gz" | grep -c '^Package: '
+  else echo 0
+  fi
+}
+
+NOTES=()
+verify_count() { # TOOL SCENARIO INDEX EXPECTED
+  local got
+  got=$(count_packages "$3")
+  if [[ $got != "$4" ]]; then
+    NOTES+=("$1 after scenario $2: published index has $got packages, expected $4")
+    STATUS[$1/$2]="${STATUS[$1/$2]:-} wrong index ($got/$4)"
+  fi
+}
+
+mapfile -t FILES < <(find "$DEBS" -name '*.deb' | LC_ALL=C sort)
+S1="1 include $N + publish"
+S2="2 publish, nothing changed"
+S3="3 include 1 more + publish"
+
+# ---------------------------------------------------------------- prepo
+
+run_prepo() {
+  if [[ -z ${PREPO:-} || ! -x $PREPO ]]; then
+    NOTES+=("prepo: no binary (set PREPO or build prepo_cli into _build/); skipped")
+    return
+  fi
+  local r="$WORK/prepo"
+  mkdir -p "$r"
+  "$PREPO" --root "$r" init >/dev/null
+  "$PREPO" --root "$r" farm add dev >/dev/null
+  "$PREPO" --root "$r" dist add dev/skaro --components main --architectures amd64 >/dev/null
+  local idx="$r/public/dev/dists/skaro/main/binary-amd64/Packages"
+  measure prepo "$S1" "$PREPO" --root "$r" include dev/skaro "${FILES[@]}"
+  verify_count prepo "$S1" "$idx" "$N"
+  measure prepo "$S2" "$PREPO" --root "$r" publish dev
+  measure prepo "$S3" "$PREPO" --root "$r" include dev/skaro "$EXTRA_DEB"
+  verify_count prepo "$S3" "$idx" $((N + 1))
+  VERSIONS+=("prepo $("$PREPO" --version 2>/dev/null | head -n1 || echo '?')")
+}
+
+# ---------------------------------------------------------------- reprepro
+
+run_reprepro() {
+  local r="$WORK/reprepro"
+  mkdir -p "$r/conf"
+  cat >"$r/conf/distributions" <<EOF
+Codename: skaro
+Suite: unstable
+Components: main
+Architectures: amd64
+DebIndices: Packages Release . .gz .xz
+Description: benchmark
+EOF
+  local idx="$r/dists/skaro/main/binary-amd64/Packages"
+  measure reprepro "$S1" reprepro -b "$r" includedeb skaro "${FILES[@]}"
+  verify_count reprepro "$S1" "$idx" "$N"
+  measure reprepro "$S2" reprepro -b "$r" export skaro
+  measure reprepro "$S3" reprepro -b "$r" includedeb skaro "$EXTRA_DEB"
+  verify_count reprepro "$S3" "$idx" $((N + 1))
+  VERSIONS+=("$(reprepro --version 2>&1 | head -n1)")
+}
+
+# ---------------------------------------------------------------- aptly
+
+run_aptly() {
+  local r="$WORK/aptly" conf="$WORK/aptly.conf"
+  mkdir -p "$r"
+  cat >"$conf" <<EOF
+{"rootDir": "$r", "architectures": ["amd64"], "gpgDisableSign": true, "gpgDisableVerify": true,
+ "downloadConcurrency": 1, "skipContentsPublishing": true}
+EOF
+  local a=(aptly -config="$conf")
+  local idx="$r/public/dists/skaro/main/binary-amd64/Packages"
+  "${a[@]}" repo create -distribution=skaro -component=main bench >/dev/null
+  measure aptly "$S1" "${a[@]}" repo add bench "$DEBS"
+  measure aptly "$S1" "${a[@]}" publish repo -skip-signing -skip-contents -architectures=amd64 \
+    -distribution=skaro -component=main bench
+  verify_count aptly "$S1" "$idx" "$N"
+  measure aptly "$S2" "${a[@]}" publish update -skip-signing -skip-contents skaro
+  measure aptly "$S3" "${a[@]}" repo add bench "$EXTRA_DEB"
+  measure aptly "$S3" "${a[@]}" publish update -skip-signing -skip-contents skaro
+  verify_count aptly "$S3" "$idx" $((N + 1))
+  VERSIONS+=("$(aptly version 2>&1 | head -n1)")
+}
+
+VERSIONS=()
+for t in $TOOLS; do
+  echo "# running $t" >&2
+  "run_$t"
+done
+
+# ---------------------------------------------------------------- report
+
+report() {
+  echo "# Archive benchmark, $(date -u +%Y-%m-%d)"
+  echo
+  echo "$N generated .debs ($(du -sh "$DEBS" | cut -f1) in all), one distribution, component main,"
+  echo "architecture amd64, Packages plain+gz+xz (aptly: plain+gz+bz2, no Contents), no signing."
+  echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, $(. /etc/os-release && echo "$PRETTY_NAME");"
+  echo "warm page cache, all trees on one file system. Versions: $(IFS=';'; echo "${VERSIONS[*]}" | sed 's/;/; /g')."
+  echo
+  echo "| tool | scenario | seconds | peak RSS MB |"
+  echo "| --- | --- | ---: | ---: |"
+  local t s key
+  for t in $TOOLS; do
+    for s in "$S1" "$S2" "$S3"; do
+      key="$t/$s"
+      [[ -n ${SECS[$key]:-} ]] || continue
+      local extra=""
+      [[ -n ${STATUS[$key]:-} ]] && extra=" (${STATUS[$key]# })"
+      echo "| $t | $s | ${SECS[$key]}$extra | $(((${RSS[$key]} + 512) / 1024)) |"
+    done
+  done
+  echo
+  echo "Commands:"
+  echo
+  echo "| tool | scenario | command | seconds | peak RSS MB | exit |"
+  echo "| --- | --- | --- | ---: | ---: | ---: |"
+  printf '%s\n' "${DETAIL[@]}"
+  if ((${#NOTES[@]})); then
+    echo
+    echo "Notes:"
+    echo
+    printf -- '- %s\n' "${NOTES[@]}"
+  fi
+}
+
+mkdir -p "$HERE/results"
+out="$HERE/results/$(date -u +%Y-%m-%d)-archive.md"
+report | tee "$out"
+echo "# saved to $out" >&2
