@@ -1,0 +1,116 @@
+#include "util/parallel.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include <sched.h>
+
+namespace prepo::util {
+
+namespace {
+
+// Shared by the workers of one parallel_for call: the next index to claim
+// and the first failure, after which no new index is started.
+class WorkQueue {
+public:
+  WorkQueue(std::size_t n, const std::function<void(std::size_t)>& fn) : n_(n), fn_(fn) {}
+
+  void run() noexcept
+  {
+    for (;;) {
+      if (failed_.load(std::memory_order_relaxed)) {
+        return;
+      }
+      const std::size_t i = next_.fetch_add(1, std::memory_order_relaxed);
+      if (i >= n_) {
+        return;
+      }
+      try {
+        fn_(i);
+      } catch (...) {
+        record(std::current_exception());
+        return;
+      }
+    }
+  }
+
+  void rethrow_failure() const
+  {
+    if (error_) {
+      std::rethrow_exception(error_);
+    }
+  }
+
+private:
+  void record(std::exception_ptr error) noexcept
+  {
+    const std::lock_guard lock(mutex_);
+    if (!error_) {
+      error_ = std::move(error);
+    }
+    failed_.store(true, std::memory_order_relaxed);
+  }
+
+  const std::size_t n_;
+  const std::function<void(std::size_t)>& fn_;
+  std::atomic<std::size_t> next_{0};
+  std::atomic<bool> failed_{false};
+  std::mutex mutex_;
+  std::exception_ptr error_;
+};
+
+} // namespace
+
+unsigned default_threads()
+{
+  // The affinity mask, not the machine, is what a container or taskset
+  // actually lets us use.
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int count = CPU_COUNT(&set);
+    if (count > 0) {
+      return static_cast<unsigned>(count);
+    }
+  }
+  return std::max(1U, std::thread::hardware_concurrency());
+}
+
+void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& fn)
+{
+  if (n == 0) {
+    return;
+  }
+  const std::size_t workers = std::clamp<std::size_t>(threads, 1, n);
+  if (workers == 1) {
+    // No thread, no queue: exceptions propagate directly and stack traces
+    // stay readable.
+    for (std::size_t i = 0; i < n; ++i) {
+      fn(i);
+    }
+    return;
+  }
+  WorkQueue queue(n, fn);
+  {
+    std::vector<std::jthread> helpers;
+    helpers.reserve(workers - 1);
+    for (std::size_t t = 1; t < workers; ++t) {
+      try {
+        helpers.emplace_back([&queue] { queue.run(); });
+      } catch (const std::system_error&) {
+        // Out of threads: the ones already started, and this one, still
+        // finish the work.
+        break;
+      }
+    }
+    queue.run();
+  } // jthreads join here
+  queue.rethrow_failure();
+}
+
+} // namespace prepo::util
