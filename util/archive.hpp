@@ -36,6 +36,7 @@ public:
 private:
   archive* a_ = nullptr;
   std::string name_;
+  std::string entry_path_; // the current entry, for error messages
 };
 
 } // namespace prepo::util

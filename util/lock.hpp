@@ -29,6 +29,9 @@ private:
 };
 
 // Description of the process holding a lock on `path`, or "" if none.
+// Not for the process that holds the lock itself: fcntl locks belong to the
+// process, and closing any descriptor of the file (as this call does) drops
+// them. For the same reason one process takes a given FileLock only once.
 std::string lock_holder(const std::filesystem::path& path);
 
 } // namespace prepo::util
