@@ -1,0 +1,101 @@
+#include "cli/terminal_progress.hpp"
+
+#include <cstdio>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace prepo::cli {
+
+namespace {
+// Plain (non-terminal) output reports only phases this long, so that short
+// commands and their one-line errors stay uncluttered.
+constexpr std::uint64_t plain_threshold = 500;
+} // namespace
+
+TerminalProgress::TerminalProgress(bool quiet) : tty_(::isatty(STDERR_FILENO) == 1), quiet_(quiet)
+{
+}
+
+void TerminalProgress::start(std::string_view phase, std::uint64_t total)
+{
+  if (active_) {
+    finish();
+  }
+  active_ = true;
+  phase_ = phase;
+  total_ = total;
+  done_ = 0;
+  started_ = drawn_ = std::chrono::steady_clock::now();
+  if (quiet_) {
+    return;
+  }
+  if (tty_) {
+    draw(true);
+  } else if (total_ >= plain_threshold) {
+    fmt::print(stderr, "{}: {} to do\n", phase_, total_);
+  }
+}
+
+void TerminalProgress::advance(std::uint64_t units)
+{
+  done_ += units;
+  if (!quiet_ && tty_) {
+    draw(false);
+  }
+}
+
+void TerminalProgress::finish()
+{
+  if (!active_) {
+    return;
+  }
+  active_ = false;
+  if (quiet_) {
+    return;
+  }
+  const auto seconds =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  if (tty_) {
+    fmt::print(stderr, "\r\033[K");
+    if (seconds >= 1.0) {
+      fmt::print(stderr, "{}: done in {:.1f} s\n", phase_, seconds);
+    }
+  } else if (total_ >= plain_threshold) {
+    fmt::print(stderr, "{}: {} done in {:.1f} s\n", phase_, done_, seconds);
+  }
+}
+
+void TerminalProgress::note(std::string_view line)
+{
+  if (tty_ && active_) {
+    fmt::print(stderr, "\r\033[K");
+  }
+  if (!quiet_) {
+    fmt::print("{}\n", line);
+    std::fflush(stdout);
+  }
+  if (tty_ && active_ && !quiet_) {
+    draw(true);
+  }
+}
+
+void TerminalProgress::draw(bool force)
+{
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now - drawn_ < std::chrono::milliseconds(100)) {
+    return;
+  }
+  drawn_ = now;
+  if (total_ == 0) {
+    fmt::print(stderr, "\r\033[K{} ...", phase_);
+  } else {
+    constexpr int width = 30;
+    const auto filled = static_cast<int>(width * std::min(done_, total_) / total_);
+    fmt::print(stderr, "\r\033[K{} [{}{}] {}/{}", phase_, std::string(filled, '#'),
+               std::string(width - filled, ' '), done_, total_);
+  }
+  std::fflush(stderr);
+}
+
+} // namespace prepo::cli

@@ -1,0 +1,58 @@
+#include "pool/store.hpp"
+
+#include <fmt/format.h>
+
+#include "util/error.hpp"
+#include "util/file.hpp"
+
+namespace prepo::pool {
+
+fs::path ContentStore::object_path(std::string_view sha256) const
+{
+  if (sha256.size() != 64) {
+    throw util::Error("invalid object name '{}'", sha256);
+  }
+  return dir_ / std::string(sha256.substr(0, 2)) / std::string(sha256);
+}
+
+bool ContentStore::contains(std::string_view sha256) const
+{
+  std::error_code ec;
+  return fs::exists(object_path(sha256), ec);
+}
+
+void ContentStore::add_file(const fs::path& source, const util::Checksums& checksums) const
+{
+  const auto target = object_path(checksums.sha256);
+  util::make_dirs(target.parent_path());
+  util::copy_file_atomic(source, target, 0444);
+}
+
+void ContentStore::add_bytes(std::string_view bytes, const util::Checksums& checksums) const
+{
+  const auto target = object_path(checksums.sha256);
+  util::make_dirs(target.parent_path());
+  util::write_file_atomic(target, bytes, util::Durability::no_flush, 0444);
+}
+
+void ContentStore::remove(std::string_view sha256) const
+{
+  util::remove_file_if_exists(object_path(sha256));
+}
+
+void ContentStore::link_into(std::string_view sha256, const fs::path& destination) const
+{
+  util::make_dirs(destination.parent_path());
+  util::link_or_copy(object_path(sha256), destination);
+}
+
+std::string clash_message(std::string_view input, std::string_view pool_path,
+                          std::string_view pool_sha256, std::string_view new_sha256)
+{
+  return fmt::format("{}: {} is already in the pool with other bytes (pool SHA256 {}, this file "
+                     "SHA256 {}); give it a new version, add a version flavor, or include it "
+                     "with --replace",
+                     input, pool_path, pool_sha256, new_sha256);
+}
+
+} // namespace prepo::pool

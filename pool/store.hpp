@@ -1,0 +1,47 @@
+// The content-addressed store: every file prepo publishes is kept once, at
+// store/<2 hex>/<sha256>, read-only, and hard-linked into the per-
+// distribution pools. Bytes are stored once and never regenerated; a pool
+// file is always the very inode the store holds.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "util/hash.hpp"
+
+namespace prepo::pool {
+
+namespace fs = std::filesystem;
+
+class ContentStore {
+public:
+  explicit ContentStore(fs::path dir) : dir_(std::move(dir)) {}
+
+  const fs::path& dir() const { return dir_; }
+  fs::path object_path(std::string_view sha256) const;
+  bool contains(std::string_view sha256) const;
+
+  // Put a file's bytes into the store (temp name, then rename). Nothing is
+  // flushed here: callers write many objects, then flush the file system
+  // once (util::sync_filesystem) before the transaction that references
+  // them commits. An existing object is replaced, so a partial object left
+  // by a crash never survives a re-add.
+  void add_file(const fs::path& source, const util::Checksums& checksums) const;
+  void add_bytes(std::string_view bytes, const util::Checksums& checksums) const;
+
+  void remove(std::string_view sha256) const;
+
+  // Hard-link the object to `destination` (creating directories).
+  void link_into(std::string_view sha256, const fs::path& destination) const;
+
+private:
+  fs::path dir_;
+};
+
+// The error for a second, different file under a name the pool already
+// holds: names the file, both SHA256 sums and the ways out.
+std::string clash_message(std::string_view input, std::string_view pool_path,
+                          std::string_view pool_sha256, std::string_view new_sha256);
+
+} // namespace prepo::pool

@@ -1,0 +1,296 @@
+#include "repo/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "repo/deb822.hpp"
+#include "repo/names.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+
+namespace prepo::repo {
+
+namespace {
+
+std::string join(const std::vector<std::string>& items, std::string_view sep = " ")
+{
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) {
+      out += sep;
+    }
+    out += item;
+  }
+  return out;
+}
+
+std::vector<std::string> split_words(std::string_view value)
+{
+  std::vector<std::string> out;
+  for (auto word : words(value)) {
+    out.emplace_back(word);
+  }
+  return out;
+}
+
+void append(std::string& out, std::string_view name, std::string_view value)
+{
+  if (!value.empty()) {
+    out += fmt::format("{}: {}\n", name, value);
+  }
+}
+
+void require_simple_name(std::string_view value, std::string_view what, std::string_view source)
+{
+  if (!is_valid_simple_name(value)) {
+    throw util::Error("{}: invalid {} name '{}' (use lowercase letters, digits, '.', '_', '-')",
+                      source, what, value);
+  }
+}
+
+std::string optional_field(const Stanza& stanza, std::string_view name)
+{
+  auto value = stanza.get(name);
+  return value ? std::string(*value) : std::string();
+}
+
+Farm parse_farm(const Stanza& stanza, const std::string& source)
+{
+  Farm farm;
+  farm.name = std::string(stanza.require("Farm", source));
+  require_simple_name(farm.name, "farm", source);
+  farm.description = optional_field(stanza, "Description");
+  const auto visibility = optional_field(stanza, "Visibility");
+  if (visibility == "private") {
+    farm.is_private = true;
+  } else if (!visibility.empty() && visibility != "public") {
+    throw util::Error("{}: farm {}: Visibility must be public or private, not '{}'", source,
+                      farm.name, visibility);
+  }
+  if (auto keep = stanza.get("Keep-Generations")) {
+    unsigned n = 0;
+    auto [end, ec] = std::from_chars(keep->data(), keep->data() + keep->size(), n);
+    if (ec != std::errc() || end != keep->data() + keep->size() || n < 1) {
+      throw util::Error("{}: farm {}: Keep-Generations must be a number >= 1, not '{}'", source,
+                        farm.name, *keep);
+    }
+    farm.keep_generations = n;
+  }
+  farm.children = split_words(optional_field(stanza, "Children"));
+  return farm;
+}
+
+Distribution parse_distribution(const Stanza& stanza, const std::string& source)
+{
+  Distribution dist;
+  dist.farm = std::string(stanza.require("Farm", source));
+  dist.codename = std::string(stanza.require("Codename", source));
+  require_simple_name(dist.farm, "farm", source);
+  require_simple_name(dist.codename, "distribution", source);
+  dist.suite = optional_field(stanza, "Suite");
+  dist.version = optional_field(stanza, "Version");
+  dist.origin = optional_field(stanza, "Origin");
+  dist.label = optional_field(stanza, "Label");
+  dist.description = optional_field(stanza, "Description");
+  dist.sign_with = optional_field(stanza, "SignWith");
+  dist.valid_for = optional_field(stanza, "Valid-For");
+  dist.components = split_words(stanza.require("Components", source));
+  for (const auto& c : dist.components) {
+    require_simple_name(c, "component", source);
+  }
+  for (auto& arch : split_words(stanza.require("Architectures", source))) {
+    require_simple_name(arch, "architecture", source);
+    if (arch == "source") {
+      dist.has_source = true;
+    } else {
+      dist.architectures.push_back(std::move(arch));
+    }
+  }
+  if (dist.components.empty()) {
+    throw util::Error("{}: {}: Components is empty", source, dist.full_name());
+  }
+  return dist;
+}
+
+} // namespace
+
+bool Distribution::has_component(std::string_view c) const
+{
+  return std::find(components.begin(), components.end(), c) != components.end();
+}
+
+bool Distribution::has_architecture(std::string_view a) const
+{
+  return std::find(architectures.begin(), architectures.end(), a) != architectures.end();
+}
+
+std::vector<std::string> Distribution::concrete_architectures() const
+{
+  std::vector<std::string> out;
+  for (const auto& a : architectures) {
+    if (a != "all") {
+      out.push_back(a);
+    }
+  }
+  return out;
+}
+
+std::string Distribution::to_text() const
+{
+  std::string out;
+  append(out, "Farm", farm);
+  append(out, "Codename", codename);
+  append(out, "Suite", suite);
+  append(out, "Version", version);
+  append(out, "Origin", origin);
+  append(out, "Label", label);
+  append(out, "Description", description);
+  append(out, "Components", join(components));
+  auto arches = architectures;
+  if (has_source) {
+    arches.emplace_back("source");
+  }
+  append(out, "Architectures", join(arches));
+  append(out, "SignWith", sign_with);
+  append(out, "Valid-For", valid_for);
+  return out;
+}
+
+std::string Farm::to_text() const
+{
+  std::string out;
+  append(out, "Farm", name);
+  append(out, "Description", description);
+  append(out, "Visibility", is_private ? "private" : "public");
+  if (keep_generations != 10) {
+    append(out, "Keep-Generations", std::to_string(keep_generations));
+  }
+  append(out, "Children", join(children));
+  return out;
+}
+
+Config Config::load(const Root& root)
+{
+  Config config;
+  const auto farms_source = root.farms_file().string();
+  for (const auto& stanza :
+       parse_deb822(util::read_file(root.farms_file(), 16 << 20), farms_source, true)) {
+    config.add_farm(parse_farm(stanza, farms_source));
+  }
+  const auto dists_source = root.distributions_file().string();
+  for (const auto& stanza :
+       parse_deb822(util::read_file(root.distributions_file(), 16 << 20), dists_source, true)) {
+    auto dist = parse_distribution(stanza, dists_source);
+    if (!config.find_farm(dist.farm)) {
+      throw util::Error("{}: distribution {} names unknown farm '{}'", dists_source,
+                        dist.full_name(), dist.farm);
+    }
+    config.add_distribution(std::move(dist));
+  }
+  return config;
+}
+
+void Config::save(const Root& root) const
+{
+  std::string farms = "# Farms, one stanza each (see docs/configuration.md).\n";
+  for (const auto& farm : farms_) {
+    farms += "\n" + farm.to_text();
+  }
+  std::string dists = "# Distributions, one stanza each (see docs/configuration.md).\n";
+  for (const auto& dist : distributions_) {
+    dists += "\n" + dist.to_text();
+  }
+  // Distributions first: a farms file naming a farm whose distributions are
+  // missing is valid; the reverse is not.
+  util::write_file_atomic(root.distributions_file(), dists);
+  util::write_file_atomic(root.farms_file(), farms);
+}
+
+const Farm* Config::find_farm(std::string_view name) const
+{
+  for (const auto& farm : farms_) {
+    if (farm.name == name) {
+      return &farm;
+    }
+  }
+  return nullptr;
+}
+
+const Farm& Config::farm(std::string_view name) const
+{
+  if (const auto* farm = find_farm(name)) {
+    return *farm;
+  }
+  std::vector<std::string> names;
+  for (const auto& farm : farms_) {
+    names.push_back(farm.name);
+  }
+  throw util::Error("unknown farm '{}' ({})", name,
+                    names.empty() ? "no farms yet: prepo farm add NAME"
+                                  : "farms: " + join(names, ", "));
+}
+
+const Distribution& Config::distribution(std::string_view farm_slash_dist) const
+{
+  auto [farm_name, codename] = split_dist_name(farm_slash_dist);
+  farm(farm_name);
+  std::vector<std::string> names;
+  for (const auto& dist : distributions_) {
+    if (dist.farm == farm_name) {
+      if (dist.codename == codename) {
+        return dist;
+      }
+      names.push_back(dist.codename);
+    }
+  }
+  throw util::Error("unknown distribution '{}' ({})", farm_slash_dist,
+                    names.empty() ? fmt::format("farm {} has none yet: prepo dist add {}/NAME",
+                                                farm_name, farm_name)
+                                  : fmt::format("farm {} has: {}", farm_name, join(names, ", ")));
+}
+
+std::vector<const Distribution*> Config::distributions_of(std::string_view farm) const
+{
+  std::vector<const Distribution*> out;
+  for (const auto& dist : distributions_) {
+    if (dist.farm == farm) {
+      out.push_back(&dist);
+    }
+  }
+  return out;
+}
+
+void Config::add_farm(Farm farm)
+{
+  if (find_farm(farm.name)) {
+    throw util::Error("farm '{}' already exists", farm.name);
+  }
+  farms_.push_back(std::move(farm));
+}
+
+void Config::add_distribution(Distribution dist)
+{
+  // Through the parser, so that conf/ never holds what loading would refuse.
+  dist = parse_distribution(parse_single_stanza(dist.to_text(), dist.full_name()),
+                            dist.full_name());
+  for (const auto& existing : distributions_) {
+    if (existing.farm == dist.farm && existing.codename == dist.codename) {
+      throw util::Error("distribution '{}' already exists", dist.full_name());
+    }
+  }
+  distributions_.push_back(std::move(dist));
+}
+
+std::pair<std::string, std::string> split_dist_name(std::string_view text)
+{
+  const auto slash = text.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == text.size() ||
+      text.find('/', slash + 1) != std::string_view::npos) {
+    throw util::Error("'{}': expected FARM/DISTRIBUTION, e.g. dev/skaro", text);
+  }
+  return {std::string(text.substr(0, slash)), std::string(text.substr(slash + 1))};
+}
+
+} // namespace prepo::repo

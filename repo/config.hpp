@@ -1,0 +1,73 @@
+// Farms and distributions as configured in conf/farms and
+// conf/distributions (deb822, comments allowed), the way reprepro users keep
+// conf/distributions. The files are the truth: the database holds packages,
+// never configuration.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "repo/root.hpp"
+
+namespace prepo::repo {
+
+struct Distribution {
+  std::string farm;
+  std::string codename;
+  std::string suite;
+  std::string version;
+  std::string origin;
+  std::string label;
+  std::string description;
+  std::vector<std::string> components;
+  std::vector<std::string> architectures; // binary architectures, "all" included if listed
+  bool has_source = false;
+  std::string sign_with; // key id or fingerprint; empty: unsigned
+  std::string valid_for; // e.g. "7d": Valid-Until = Date + this; empty: none
+
+  std::string full_name() const { return farm + "/" + codename; }
+  bool has_component(std::string_view c) const;
+  bool has_architecture(std::string_view a) const;
+  // Binary architectures other than "all".
+  std::vector<std::string> concrete_architectures() const;
+  // The stanza as written to conf/distributions (used to detect changes).
+  std::string to_text() const;
+};
+
+struct Farm {
+  std::string name;
+  std::string description;
+  bool is_private = false;
+  unsigned keep_generations = 10;
+  std::vector<std::string> children; // farms this one may copy from
+  std::string to_text() const;
+};
+
+class Config {
+public:
+  static Config load(const Root& root);
+  void save(const Root& root) const; // both files, atomically each
+
+  const std::vector<Farm>& farms() const { return farms_; }
+  const std::vector<Distribution>& distributions() const { return distributions_; }
+
+  const Farm* find_farm(std::string_view name) const;
+  // Error "unknown farm 'x' (farms: a, b)".
+  const Farm& farm(std::string_view name) const;
+  // "farm/dist"; Error naming what is unknown and what exists.
+  const Distribution& distribution(std::string_view farm_slash_dist) const;
+  std::vector<const Distribution*> distributions_of(std::string_view farm) const;
+
+  void add_farm(Farm farm);
+  void add_distribution(Distribution dist);
+
+private:
+  std::vector<Farm> farms_;
+  std::vector<Distribution> distributions_;
+};
+
+// "dev/skaro" → {"dev", "skaro"}; Error if malformed.
+std::pair<std::string, std::string> split_dist_name(std::string_view text);
+
+} // namespace prepo::repo

@@ -1,0 +1,150 @@
+// prepo's LMDB schema. Every table, its key and its value:
+//   records     record id (hex)               -> refcount, Record encoding
+//   slots       farm NUL dist NUL slot key     -> record id
+//   farms       farm                           -> FarmState
+//   generations farm NUL be64(number)          -> Generation
+//   poolrefs    farm NUL pool path             -> sha256, refcount
+//   objects     sha256                         -> refcount, Checksums
+//   pending     root-relative path             -> "" (to unlink after commit)
+//   published   farm NUL dist                  -> PublishedDist
+//   chunks      format NUL chunk key           -> refcount, CompressedChunk
+// Reference counts make "which files are unreferenced" a lookup, never a
+// scan: a pool path counts the slots that hold it now plus the generations
+// kept for rollback that held it before (see farm_update.hpp).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "repo/record.hpp"
+#include "repo/release_file.hpp"
+#include "repo/root.hpp"
+#include "util/compress.hpp"
+#include "util/hash.hpp"
+#include "util/lmdb.hpp"
+
+namespace prepo::repo {
+
+struct FarmState {
+  std::uint64_t current = 0;        // newest generation; 0 is the empty farm
+  std::uint64_t published = 0;      // generation the public tree shows
+  std::uint64_t oldest_kept = 0;    // oldest generation still recorded
+  std::uint64_t publish_wanted = 0; // a command that asked to publish committed this one
+  bool ever_published = false;
+};
+
+struct Change {
+  std::string dist;
+  std::string slot;   // slot_key()
+  std::string old_id; // "" when the slot was empty
+  std::string new_id; // "" when the slot was emptied
+};
+
+struct Generation {
+  std::uint64_t number = 0;
+  std::int64_t time = 0;
+  std::string command;
+  std::vector<Change> changes;
+};
+
+struct ObjectInfo {
+  util::Checksums checksums;
+  std::uint64_t refcount = 0;
+};
+
+struct PublishedIndex {
+  std::string path;        // relative to dists/<dist>/, e.g. "main/binary-amd64/Packages"
+  std::string content_key; // digest of the record ids it lists
+  util::Checksums plain, gz, xz;
+  std::vector<std::string> chunk_keys; // its compressed chunks, in order
+};
+
+struct PublishedDist {
+  std::uint64_t generation = 0; // its directory is dists/<dist>@<generation>
+  std::string config_digest;
+  std::vector<PublishedIndex> indexes;
+  // Files listed by this and the previous publishes (newest first, at most
+  // three): by-hash keeps them so a client between InRelease and indexes
+  // never sees a hash mismatch.
+  std::vector<std::vector<ReleaseEntry>> recent;
+  std::vector<std::string> directories; // retained dists/<dist>@N names, newest first
+};
+
+class Database {
+public:
+  static void create(const Root& root);
+  Database(const Root& root, bool read_only);
+  util::lmdb::Env& env() { return env_; }
+
+private:
+  util::lmdb::Env env_;
+};
+
+class DbTxn {
+public:
+  DbTxn(Database& db, util::lmdb::Txn::Mode mode);
+
+  std::optional<Record> record(std::string_view id) const;
+  std::uint64_t record_refcount(std::string_view id) const;
+  // Adds `delta` references to a record, storing it on first reference and
+  // deleting it when none is left.
+  void ref_record(const std::string& id, const Record* record, std::int64_t delta);
+
+  std::optional<std::string> slot(std::string_view farm, std::string_view dist,
+                                  std::string_view slot) const;
+  void set_slot(std::string_view farm, std::string_view dist, std::string_view slot,
+                std::string_view id);
+  void clear_slot(std::string_view farm, std::string_view dist, std::string_view slot);
+  // fn(slot key, record id); `prefix` narrows to a component or component+type.
+  void for_each_slot(std::string_view farm, std::string_view dist, std::string_view prefix,
+                     const std::function<bool(std::string_view, std::string_view)>& fn) const;
+
+  FarmState farm_state(std::string_view farm) const;
+  void put_farm_state(std::string_view farm, const FarmState& state);
+
+  std::optional<Generation> generation(std::string_view farm, std::uint64_t number) const;
+  void put_generation(std::string_view farm, const Generation& generation);
+  void delete_generation(std::string_view farm, std::uint64_t number);
+
+  struct PoolRef {
+    std::string sha256;
+    std::uint64_t refcount = 0;
+  };
+  std::optional<PoolRef> pool_ref(std::string_view farm, std::string_view path) const;
+  void put_pool_ref(std::string_view farm, std::string_view path, const PoolRef& ref);
+  void delete_pool_ref(std::string_view farm, std::string_view path);
+  void for_each_pool_ref(std::string_view farm,
+                         const std::function<bool(std::string_view, const PoolRef&)>& fn) const;
+
+  std::optional<ObjectInfo> object(std::string_view sha256) const;
+  void put_object(const ObjectInfo& info);
+  void delete_object(std::string_view sha256);
+  void for_each_object(const std::function<bool(const ObjectInfo&)>& fn) const;
+
+  void add_pending_unlink(std::string_view root_relative_path);
+  std::vector<std::string> pending_unlinks() const;
+  void clear_pending_unlink(std::string_view root_relative_path);
+
+  std::optional<PublishedDist> published(std::string_view farm, std::string_view dist) const;
+  void put_published(std::string_view farm, std::string_view dist, const PublishedDist& info);
+
+  std::optional<util::CompressedChunk> chunk(util::Compression c, std::string_view key) const;
+  // A chunk is referenced by the published indexes made of it (in any farm,
+  // so a promoted farm reuses its child's compressed chunks); it is stored
+  // with its first reference and dropped with its last.
+  void ref_chunk(util::Compression c, std::string_view key, const util::CompressedChunk* chunk,
+                 std::int64_t delta);
+
+  void commit();
+  util::lmdb::Txn& raw() { return txn_; }
+
+private:
+  util::lmdb::Txn txn_;
+  util::lmdb::Dbi records_, slots_, farms_, generations_, poolrefs_, objects_, pending_,
+    published_, chunks_, meta_;
+};
+
+} // namespace prepo::repo

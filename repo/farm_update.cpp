@@ -1,0 +1,201 @@
+#include "repo/farm_update.hpp"
+
+#include <ctime>
+
+#include "util/error.hpp"
+
+namespace prepo::repo {
+
+FarmUpdate::FarmUpdate(DbTxn& txn, const Farm& farm, std::string command)
+  : txn_(txn), farm_(farm), command_(std::move(command))
+{
+}
+
+std::optional<std::string> FarmUpdate::current(const std::string& dist,
+                                               const std::string& slot) const
+{
+  if (auto it = changes_.find({dist, slot}); it != changes_.end()) {
+    return it->second.new_id.empty() ? std::nullopt : std::optional(it->second.new_id);
+  }
+  return txn_.slot(farm_.name, dist, slot);
+}
+
+void FarmUpdate::set(const std::string& dist, const std::string& slot, const Record& record)
+{
+  auto id = record.id();
+  auto [it, inserted] = changes_.try_emplace({dist, slot});
+  if (inserted) {
+    it->second.old_id = txn_.slot(farm_.name, dist, slot).value_or("");
+  }
+  it->second.new_id = id;
+  for (const auto& file : record.files) {
+    new_paths_[file.pool_path] = file.sha256;
+  }
+  new_records_.try_emplace(id, record);
+}
+
+void FarmUpdate::clear(const std::string& dist, const std::string& slot)
+{
+  auto [it, inserted] = changes_.try_emplace({dist, slot});
+  if (inserted) {
+    it->second.old_id = txn_.slot(farm_.name, dist, slot).value_or("");
+  }
+  it->second.new_id.clear();
+}
+
+bool FarmUpdate::empty() const
+{
+  for (const auto& [key, change] : changes_) {
+    if (change.old_id != change.new_id) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<std::string> FarmUpdate::pool_object(std::string_view pool_path) const
+{
+  if (auto it = new_paths_.find(std::string(pool_path)); it != new_paths_.end()) {
+    return it->second;
+  }
+  if (auto ref = txn_.pool_ref(farm_.name, pool_path)) {
+    return ref->sha256;
+  }
+  return std::nullopt;
+}
+
+void FarmUpdate::add_record_refs(const std::string& id, const Record* record, std::int64_t delta)
+{
+  std::optional<Record> stored;
+  if (!record) {
+    stored = txn_.record(id);
+    if (!stored) {
+      throw util::Error("database: farm {}: record {} is missing", farm_.name, id);
+    }
+    record = &*stored;
+  }
+  for (const auto& file : record->files) {
+    auto ref = txn_.pool_ref(farm_.name, file.pool_path);
+    if (!ref) {
+      if (delta < 0) {
+        throw util::Error("database: farm {}: {} is not referenced", farm_.name, file.pool_path);
+      }
+      ref = DbTxn::PoolRef{file.sha256, 0};
+      auto object = txn_.object(file.sha256);
+      if (!object) {
+        throw util::Error("database: object {} for {} is missing", file.sha256, file.pool_path);
+      }
+      object->refcount += 1;
+      txn_.put_object(*object);
+    } else if (ref->sha256 != file.sha256 && delta > 0) {
+      throw util::Error("database: farm {}: {} holds {} but a record wants {}", farm_.name,
+                        file.pool_path, ref->sha256, file.sha256);
+    }
+    const auto next = static_cast<std::int64_t>(ref->refcount) + delta;
+    if (next > 0) {
+      ref->refcount = static_cast<std::uint64_t>(next);
+      txn_.put_pool_ref(farm_.name, file.pool_path, *ref);
+      continue;
+    }
+    txn_.delete_pool_ref(farm_.name, file.pool_path);
+    txn_.add_pending_unlink("public/" + farm_.name + "/" + file.pool_path);
+    unref_object(ref->sha256);
+  }
+  txn_.ref_record(id, record, delta);
+}
+
+void FarmUpdate::unref_object(const std::string& sha256)
+{
+  auto object = txn_.object(sha256);
+  if (object && object->refcount <= 1) {
+    txn_.delete_object(sha256);
+    txn_.add_pending_unlink("store/" + sha256.substr(0, 2) + "/" + sha256);
+  } else if (object) {
+    object->refcount -= 1;
+    txn_.put_object(*object);
+  }
+}
+
+void FarmUpdate::replace_pool_object(const std::string& pool_path, const std::string& sha256)
+{
+  auto ref = txn_.pool_ref(farm_.name, pool_path);
+  if (!ref || ref->sha256 == sha256) {
+    return;
+  }
+  auto object = txn_.object(sha256);
+  if (!object) {
+    throw util::Error("database: object {} for {} is missing", sha256, pool_path);
+  }
+  object->refcount += 1;
+  txn_.put_object(*object);
+  unref_object(ref->sha256);
+  ref->sha256 = sha256;
+  txn_.put_pool_ref(farm_.name, pool_path, *ref);
+  new_paths_[pool_path] = sha256;
+}
+
+FarmUpdate::Result FarmUpdate::finish(bool publish)
+{
+  Result result;
+  auto state = txn_.farm_state(farm_.name);
+  Generation generation;
+  generation.number = state.current + 1;
+  generation.time = static_cast<std::int64_t>(std::time(nullptr));
+  generation.command = command_;
+  for (const auto& [key, change] : changes_) {
+    if (change.old_id == change.new_id) {
+      continue;
+    }
+    const auto& [dist, slot] = key;
+    if (change.new_id.empty()) {
+      txn_.clear_slot(farm_.name, dist, slot);
+      ++result.removed;
+    } else {
+      auto it = new_records_.find(change.new_id);
+      // The new record gains the slot's reference. The old one keeps its
+      // reference, now held by this generation instead of the slot.
+      add_record_refs(change.new_id, it == new_records_.end() ? nullptr : &it->second, +1);
+      txn_.set_slot(farm_.name, dist, slot, change.new_id);
+      ++(change.old_id.empty() ? result.added : result.replaced);
+    }
+    generation.changes.push_back({dist, slot, change.old_id, change.new_id});
+  }
+  if (generation.changes.empty()) {
+    return result;
+  }
+  txn_.put_generation(farm_.name, generation);
+  state.current = generation.number;
+  if (publish) {
+    state.publish_wanted = generation.number;
+  }
+  txn_.put_farm_state(farm_.name, state);
+  drop_generations();
+  result.generation = generation.number;
+  return result;
+}
+
+void FarmUpdate::drop_generations()
+{
+  auto state = txn_.farm_state(farm_.name);
+  // Keep the farm's retention, never less than three (by-hash serves the
+  // two publishes before the current one), and never drop the published
+  // generation or anything after it: publishing walks those changes.
+  const std::uint64_t keep = std::max<std::uint64_t>(farm_.keep_generations, 3);
+  while (state.current - state.oldest_kept + 1 > keep && state.oldest_kept < state.published) {
+    const auto next_oldest = state.oldest_kept + 1;
+    // Generation next_oldest becomes the oldest kept: the records its change
+    // replaced no longer belong to any kept generation.
+    if (auto gen = txn_.generation(farm_.name, next_oldest)) {
+      for (const auto& change : gen->changes) {
+        if (!change.old_id.empty()) {
+          add_record_refs(change.old_id, nullptr, -1);
+        }
+      }
+    }
+    txn_.delete_generation(farm_.name, state.oldest_kept);
+    state.oldest_kept = next_oldest;
+  }
+  txn_.put_farm_state(farm_.name, state);
+}
+
+} // namespace prepo::repo

@@ -1,0 +1,316 @@
+#include "repo/include.hpp"
+
+#include <atomic>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "pool/store.hpp"
+#include "repo/deb_file.hpp"
+#include "repo/farm_update.hpp"
+#include "repo/index_stanza.hpp"
+#include "repo/names.hpp"
+#include "repo/publish.hpp"
+#include "repo/source_control.hpp"
+#include "repo/version.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+#include "util/parallel.hpp"
+
+namespace prepo::repo {
+
+namespace {
+
+// One package ready to be recorded: its record and, per record file, where
+// its verified bytes are on disk now.
+struct Prepared {
+  std::string input;
+  Record record;
+  std::string slot;
+  std::vector<std::pair<fs::path, util::Checksums>> sources;
+};
+
+// What to read: a file, with the section a .changes gave it.
+struct Task {
+  fs::path path;
+  std::string section;
+  std::string input; // as named to the user
+};
+
+std::string lower_extension(const fs::path& path)
+{
+  auto ext = path.extension().string();
+  for (auto& c : ext) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return ext;
+}
+
+bool is_binary(const fs::path& p)
+{
+  const auto ext = lower_extension(p);
+  return ext == ".deb" || ext == ".udeb" || ext == ".ddeb";
+}
+
+std::string choose_component(const Distribution& dist, const IncludeOptions& options,
+                             std::string_view section, std::string_view input)
+{
+  if (!options.component.empty()) {
+    if (!dist.has_component(options.component)) {
+      throw util::Error("{}: component '{}' is not in {} (components: {})", input,
+                        options.component, dist.full_name(),
+                        fmt::join(dist.components, ", "));
+    }
+    return options.component;
+  }
+  if (auto slash = section.find('/'); slash != std::string_view::npos) {
+    if (auto prefix = section.substr(0, slash); dist.has_component(prefix)) {
+      return std::string(prefix);
+    }
+  }
+  return dist.components.front();
+}
+
+std::string pool_directory(const Distribution& dist, std::string_view component,
+                           std::string_view source)
+{
+  return fmt::format("pool/{}/{}/{}/{}", dist.codename, component, pool_prefix(source), source);
+}
+
+Prepared prepare_binary(const Task& task, const Distribution& dist, const IncludeOptions& options)
+{
+  auto package = read_binary_package(task.path);
+  const auto arch = package.architecture();
+  if (arch != "all" && !dist.has_architecture(arch)) {
+    throw util::Error("{}: architecture {} is not in {} (architectures: {})", task.input, arch,
+                      dist.full_name(), fmt::join(dist.architectures, ", "));
+  }
+  if (dist.concrete_architectures().empty() && !dist.has_architecture("all")) {
+    throw util::Error("{}: {} takes no binary packages", task.input, dist.full_name());
+  }
+  auto section = task.section.empty() ? std::string(package.control.get("Section").value_or(""))
+                                      : task.section;
+  Prepared p;
+  p.input = task.input;
+  auto& rec = p.record;
+  rec.type = package.kind == BinaryKind::udeb ? RecordType::udeb : RecordType::binary;
+  rec.name = package.name();
+  rec.version = package.version();
+  rec.architecture = arch;
+  rec.component = choose_component(dist, options, section, task.input);
+  const auto pool_path = pool_directory(dist, rec.component, package.source_name()) + "/" +
+                         package.pool_file_name();
+  rec.stanza = packages_stanza(package, pool_path).to_string();
+  rec.files.push_back({pool_path, package.checksums.sha256, package.checksums.size});
+  p.sources.emplace_back(task.path, package.checksums);
+  p.slot = slot_key(rec.component, rec.type, rec.name, rec.architecture);
+  return p;
+}
+
+Prepared prepare_source(const Task& task, const Distribution& dist, const IncludeOptions& options)
+{
+  if (!dist.has_source) {
+    throw util::Error("{}: {} takes no source packages (add 'source' to its Architectures)",
+                      task.input, dist.full_name());
+  }
+  auto dsc = read_dsc(task.path);
+  const auto dsc_name = task.path.filename().string();
+  if (!is_safe_file_name(dsc_name)) {
+    throw util::Error("{}: unsafe file name: {}", task.input, describe_unsafe_name(dsc_name));
+  }
+  auto listed = verify_listed_files(dsc, task.path.parent_path());
+  Prepared p;
+  p.input = task.input;
+  auto& rec = p.record;
+  rec.type = RecordType::source;
+  rec.name = std::string(dsc.stanza.require("Source", task.input));
+  rec.version = std::string(dsc.stanza.require("Version", task.input));
+  rec.architecture = "source";
+  auto section = task.section.empty() ? std::string(dsc.stanza.get("Section").value_or(""))
+                                      : task.section;
+  rec.component = choose_component(dist, options, section, task.input);
+  const auto directory = pool_directory(dist, rec.component, rec.name);
+  rec.stanza = sources_stanza(dsc, dsc_name, directory).to_string();
+  rec.files.push_back({directory + "/" + dsc_name, dsc.checksums.sha256, dsc.checksums.size});
+  p.sources.emplace_back(task.path, dsc.checksums);
+  for (std::size_t i = 0; i < dsc.files.size(); ++i) {
+    rec.files.push_back({directory + "/" + dsc.files[i].name, listed[i].sha256, listed[i].size});
+    p.sources.emplace_back(task.path.parent_path() / dsc.files[i].name, listed[i]);
+  }
+  p.slot = slot_key(rec.component, rec.type, rec.name, rec.architecture);
+  return p;
+}
+
+// Expand inputs into tasks: a .changes contributes the packages it lists,
+// after every file it lists has been verified.
+std::vector<Task> plan_tasks(const std::vector<fs::path>& inputs)
+{
+  std::vector<Task> tasks;
+  for (const auto& input : inputs) {
+    const auto ext = lower_extension(input);
+    if (is_binary(input) || ext == ".dsc") {
+      tasks.push_back({input, "", input.string()});
+    } else if (ext == ".changes") {
+      auto changes = read_changes(input);
+      verify_listed_files(changes, input.parent_path());
+      bool any = false;
+      for (const auto& file : changes.files) {
+        const fs::path path = input.parent_path() / file.name;
+        if (is_binary(path) || lower_extension(path) == ".dsc") {
+          tasks.push_back({path, file.section, path.string()});
+          any = true;
+        }
+      }
+      if (!any) {
+        throw util::Error("{}: lists no package (.deb, .udeb, .ddeb or .dsc)", input.string());
+      }
+    } else {
+      throw util::Error("{}: not a package file (expected .deb, .udeb, .ddeb, .dsc or .changes)",
+                        input.string());
+    }
+  }
+  return tasks;
+}
+
+std::vector<Prepared> prepare_all(const std::vector<Task>& tasks, const Distribution& dist,
+                                  const IncludeOptions& options, util::Progress& progress)
+{
+  std::vector<std::optional<Prepared>> slots(tasks.size());
+  std::vector<std::string> errors(tasks.size());
+  progress.start("reading packages", tasks.size());
+  std::atomic<std::size_t> done{0};
+  util::parallel_for(tasks.size(), util::default_threads(), [&](std::size_t i) {
+    try {
+      const auto& task = tasks[i];
+      slots[i] = lower_extension(task.path) == ".dsc" ? prepare_source(task, dist, options)
+                                                      : prepare_binary(task, dist, options);
+    } catch (const util::Error& e) {
+      errors[i] = e.what();
+    }
+    ++done;
+  });
+  progress.advance(done);
+  progress.finish();
+  // Report the first failing input in the order given, whatever thread saw it first.
+  for (const auto& error : errors) {
+    if (!error.empty()) {
+      throw util::Error(error);
+    }
+  }
+  std::vector<Prepared> out;
+  out.reserve(tasks.size());
+  for (auto& p : slots) {
+    out.push_back(std::move(*p));
+  }
+  return out;
+}
+
+} // namespace
+
+IncludeResult include_files(Session& session, const std::string& dist_name,
+                            const std::vector<fs::path>& inputs, const IncludeOptions& options)
+{
+  auto& progress = session.progress();
+  const auto& dist = session.config().distribution(dist_name);
+  const auto& farm = session.config().farm(dist.farm);
+  if (!options.component.empty() && !dist.has_component(options.component)) {
+    throw util::Error("component '{}' is not in {} (components: {})", options.component,
+                      dist.full_name(), fmt::join(dist.components, ", "));
+  }
+  auto prepared = prepare_all(plan_tasks(inputs), dist, options, progress);
+
+  IncludeResult result;
+  DbTxn txn(session.db(), util::lmdb::Txn::Mode::write);
+  FarmUpdate update(txn, farm, options.command);
+
+  // Pass 1: decide, and refuse, before anything is written.
+  std::vector<bool> wanted(prepared.size(), false);
+  std::map<std::string, std::pair<std::string, std::string>> batch_paths; // path -> sha, input
+  std::vector<std::pair<std::string, std::string>> replacements;         // path, new sha
+  for (std::size_t i = 0; i < prepared.size(); ++i) {
+    auto& p = prepared[i];
+    const auto id = p.record.id();
+    auto existing = update.current(dist.codename, p.slot);
+    if (existing && *existing == id) {
+      progress.note(fmt::format("{}: already in {} with the same bytes, nothing to do", p.input,
+                                dist.full_name()));
+      ++result.unchanged;
+      continue;
+    }
+    if (existing && !options.allow_downgrade) {
+      if (auto old = txn.record(*existing);
+          old && compare_versions(p.record.version, old->version) < 0) {
+        throw util::Error("{}: {} {} is older than {} in {} (use --allow-downgrade)", p.input,
+                          p.record.name, p.record.version, old->version, dist.full_name());
+      }
+    }
+    for (std::size_t f = 0; f < p.record.files.size(); ++f) {
+      const auto& file = p.record.files[f];
+      if (auto [it, fresh] = batch_paths.try_emplace(file.pool_path, file.sha256, p.input);
+          !fresh && it->second.first != file.sha256) {
+        throw util::Error("{}: {} is also given by {} with other bytes (SHA256 {} and {})",
+                          p.input, file.pool_path, it->second.second, file.sha256,
+                          it->second.first);
+      }
+      if (auto held = txn.pool_ref(farm.name, file.pool_path);
+          held && held->sha256 != file.sha256) {
+        if (!options.replace) {
+          throw util::Error(
+            pool::clash_message(p.input, file.pool_path, held->sha256, file.sha256));
+        }
+        replacements.emplace_back(file.pool_path, file.sha256);
+      }
+    }
+    wanted[i] = true;
+  }
+
+  // Pass 2: bytes into the store, flushed once, before the transaction
+  // that references them commits.
+  std::set<std::string> new_objects;
+  for (std::size_t i = 0; i < prepared.size(); ++i) {
+    if (!wanted[i]) {
+      continue;
+    }
+    for (const auto& [path, sums] : prepared[i].sources) {
+      if (!txn.object(sums.sha256) && new_objects.insert(sums.sha256).second) {
+        session.store().add_file(path, sums);
+        txn.put_object({sums, 0});
+      }
+    }
+  }
+  if (!new_objects.empty()) {
+    util::sync_filesystem(session.store().dir());
+  }
+
+  // Pass 3: the change itself.
+  for (const auto& [path, sha] : replacements) {
+    update.replace_pool_object(path, sha);
+    progress.note(fmt::format("replacing {} in farm {} (--replace)", path, farm.name));
+  }
+  for (std::size_t i = 0; i < prepared.size(); ++i) {
+    if (wanted[i]) {
+      update.set(dist.codename, prepared[i].slot, prepared[i].record);
+    }
+  }
+  auto change = update.finish(options.publish);
+  // An object stored for a package that a later one in the same batch
+  // replaced has no reference: drop it now rather than leave it behind.
+  for (const auto& sha : new_objects) {
+    if (auto object = txn.object(sha); object && object->refcount == 0) {
+      txn.delete_object(sha);
+      txn.add_pending_unlink("store/" + sha.substr(0, 2) + "/" + sha);
+    }
+  }
+  txn.commit();
+  result.added = change.added;
+  result.replaced = change.replaced;
+  result.generation = change.generation;
+  session.run_pending_unlinks();
+  if (options.publish && change.generation) {
+    publish_farm(session, farm.name, PublishOptions{});
+  }
+  return result;
+}
+
+} // namespace prepo::repo

@@ -1,0 +1,31 @@
+// prepo include: binary packages, source packages and .changes into one
+// distribution. Every input is read and verified before anything is written;
+// then one transaction records them as one generation.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "repo/session.hpp"
+
+namespace prepo::repo {
+
+struct IncludeOptions {
+  std::string component;       // empty: from the Section's "component/" prefix, else the first
+  bool replace = false;        // allow other bytes under a pool name already taken
+  bool allow_downgrade = false;
+  bool publish = true;
+  std::string command;         // recorded in the generation
+};
+
+struct IncludeResult {
+  std::size_t added = 0, replaced = 0, unchanged = 0;
+  std::uint64_t generation = 0;
+};
+
+IncludeResult include_files(Session& session, const std::string& dist_name,
+                            const std::vector<std::filesystem::path>& inputs,
+                            const IncludeOptions& options);
+
+} // namespace prepo::repo

@@ -1,0 +1,588 @@
+#include "repo/publish.hpp"
+
+#include <ctime>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "repo/release_file.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+#include "util/gpg.hpp"
+#include "util/parallel.hpp"
+
+namespace prepo::repo {
+
+namespace {
+
+using util::Compression;
+
+// Average chunk: 1 in 128 stanzas ends a chunk (by its record id, so
+// boundaries move with the packages, not with offsets); chunks are also cut
+// at 512 KiB so that no change recompresses much.
+constexpr std::size_t max_chunk_bytes = 512 * 1024;
+
+bool ends_chunk(std::string_view record_id)
+{
+  return record_id.size() >= 2 && (record_id[0] == '0' && (record_id[1] == '0' || record_id[1] == '1'));
+}
+
+struct Chunk {
+  std::string key;
+  std::string text;
+};
+
+struct IndexPlan {
+  std::string path; // "main/binary-amd64/Packages"
+  std::string component;
+  std::string architecture; // "amd64", "all", "source"
+  std::vector<Chunk> chunks;
+  std::string content_key;
+  const PublishedIndex* previous = nullptr;
+  bool changed() const { return !previous || previous->content_key != content_key; }
+  std::string directory() const { return path.substr(0, path.rfind('/')); }
+};
+
+struct Entry {
+  std::string_view id;
+  std::string_view architecture;
+  std::string stanza;
+};
+
+class IndexBuilder {
+public:
+  explicit IndexBuilder(std::string path, std::string component, std::string architecture)
+  {
+    plan_.path = std::move(path);
+    plan_.component = std::move(component);
+    plan_.architecture = std::move(architecture);
+  }
+  void add(std::string_view id, std::string_view stanza)
+  {
+    current_.text.append(stanza);
+    current_.text.push_back('\n');
+    ids_.append(id);
+    if (ends_chunk(id) || current_.text.size() >= max_chunk_bytes) {
+      close();
+    }
+  }
+  IndexPlan finish()
+  {
+    close();
+    std::string keys;
+    for (const auto& chunk : plan_.chunks) {
+      keys += chunk.key;
+    }
+    plan_.content_key = util::sha256_hex(keys);
+    return std::move(plan_);
+  }
+
+private:
+  void close()
+  {
+    if (current_.text.empty()) {
+      return;
+    }
+    current_.key = util::sha256_hex(ids_);
+    plan_.chunks.push_back(std::move(current_));
+    current_ = Chunk{};
+    ids_.clear();
+  }
+  IndexPlan plan_;
+  Chunk current_;
+  std::string ids_;
+};
+
+struct SlotEntry {
+  std::string id;
+  std::string architecture;
+  std::string stanza;
+};
+
+// Every record of one component and type, in slot order (by name).
+std::vector<SlotEntry> load_slots(const DbTxn& txn, const std::string& farm,
+                                  const std::string& dist, const std::string& component,
+                                  RecordType type)
+{
+  std::vector<SlotEntry> out;
+  const auto prefix = slot_key(component, type, "", "");
+  const auto type_prefix = prefix.substr(0, prefix.size() - 1); // up to the name
+  txn.for_each_slot(farm, dist, type_prefix, [&](std::string_view key, std::string_view id) {
+    auto record = txn.record(id);
+    if (!record) {
+      throw util::Error("database: {}/{}: record {} is missing", farm, dist, id);
+    }
+    out.push_back({std::string(id), std::move(record->architecture), std::move(record->stanza)});
+    (void)key;
+    return true;
+  });
+  return out;
+}
+
+IndexPlan build_index(std::string path, const std::string& component, const std::string& arch,
+                      const std::vector<SlotEntry>& entries, bool include_all)
+{
+  IndexBuilder builder(std::move(path), component, arch);
+  for (const auto& e : entries) {
+    if (e.architecture == arch || (include_all && e.architecture == "all")) {
+      builder.add(e.id, e.stanza);
+    }
+  }
+  return builder.finish();
+}
+
+std::vector<IndexPlan> plan_indexes(const DbTxn& txn, const Distribution& dist)
+{
+  std::vector<IndexPlan> plans;
+  for (const auto& comp : dist.components) {
+    auto binaries = load_slots(txn, dist.farm, dist.codename, comp, RecordType::binary);
+    for (const auto& arch : dist.architectures) {
+      plans.push_back(build_index(fmt::format("{}/binary-{}/Packages", comp, arch), comp, arch,
+                                  binaries, arch != "all"));
+    }
+    auto udebs = load_slots(txn, dist.farm, dist.codename, comp, RecordType::udeb);
+    if (!udebs.empty()) {
+      for (const auto& arch : dist.concrete_architectures()) {
+        plans.push_back(build_index(fmt::format("{}/debian-installer/binary-{}/Packages", comp,
+                                                arch),
+                                    comp, arch, udebs, true));
+      }
+    }
+    if (dist.has_source) {
+      auto sources = load_slots(txn, dist.farm, dist.codename, comp, RecordType::source);
+      plans.push_back(
+        build_index(fmt::format("{}/source/Sources", comp), comp, "source", sources, false));
+    }
+  }
+  return plans;
+}
+
+std::string config_digest(const Distribution& dist)
+{
+  return util::sha256_hex(dist.to_text());
+}
+
+std::time_t parse_duration(std::string_view text, std::string_view dist)
+{
+  if (text.empty()) {
+    return 0;
+  }
+  std::time_t n = 0;
+  std::size_t i = 0;
+  for (; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+    n = n * 10 + (text[i] - '0');
+  }
+  const auto unit = text.substr(i);
+  if (i == 0 || (unit != "d" && unit != "h" && unit != "m" && unit != "")) {
+    throw util::Error("{}: Valid-For must be a number of days, hours or minutes (7d, 12h, 30m), "
+                      "not '{}'",
+                      dist, text);
+  }
+  return n * (unit == "h" ? 3600 : unit == "m" ? 60 : 86400);
+}
+
+struct CompressJob {
+  Compression format;
+  const Chunk* chunk;
+  util::CompressedChunk result;
+};
+
+// The chunks of changed indexes, compressed: from the cache, or now, in
+// parallel.
+std::map<std::pair<Compression, std::string>, util::CompressedChunk>
+compress_chunks(const DbTxn& txn, const std::vector<IndexPlan*>& plans, util::Progress& progress)
+{
+  std::map<std::pair<Compression, std::string>, util::CompressedChunk> out;
+  std::vector<CompressJob> jobs;
+  std::set<std::pair<Compression, std::string>> queued;
+  for (const auto* plan : plans) {
+    for (const auto& chunk : plan->chunks) {
+      for (auto format : {Compression::gzip, Compression::xz}) {
+        auto key = std::make_pair(format, chunk.key);
+        if (out.contains(key) || queued.contains(key)) {
+          continue;
+        }
+        if (auto cached = txn.chunk(format, chunk.key)) {
+          out.emplace(key, std::move(*cached));
+        } else {
+          queued.insert(key);
+          jobs.push_back({format, &chunk, {}});
+        }
+      }
+    }
+  }
+  if (jobs.empty()) {
+    return out;
+  }
+  progress.start("compressing indexes", jobs.size());
+  // xz jobs first: they are the slow ones, so both threads stay busy to the end.
+  std::stable_sort(jobs.begin(), jobs.end(), [](const CompressJob& a, const CompressJob& b) {
+    return a.format == Compression::xz && b.format != Compression::xz;
+  });
+  util::parallel_for(jobs.size(), util::default_threads(), [&](std::size_t i) {
+    jobs[i].result = util::compress_chunk(jobs[i].format, jobs[i].chunk->text);
+  });
+  progress.advance(jobs.size());
+  progress.finish();
+  for (auto& job : jobs) {
+    out.emplace(std::make_pair(job.format, job.chunk->key), std::move(job.result));
+  }
+  return out;
+}
+
+std::string join_index(Compression format, const IndexPlan& plan,
+                       const std::map<std::pair<Compression, std::string>, util::CompressedChunk>&
+                         compressed)
+{
+  std::vector<const util::CompressedChunk*> parts;
+  parts.reserve(plan.chunks.size());
+  for (const auto& chunk : plan.chunks) {
+    parts.push_back(&compressed.at({format, chunk.key}));
+  }
+  return util::join_chunks(format, parts);
+}
+
+std::string unique_directory_name(const fs::path& dists, const std::string& dist,
+                                  std::uint64_t generation)
+{
+  auto name = fmt::format("{}@{}", dist, generation);
+  std::error_code ec;
+  for (int n = 2; fs::exists(dists / name, ec); ++n) {
+    name = fmt::format("{}@{}-{}", dist, generation, n);
+  }
+  return name;
+}
+
+void link_by_hash(const fs::path& dir, const std::string& entry_path,
+                  const util::Checksums& sums, const fs::path& source)
+{
+  const auto parent = fs::path(entry_path).parent_path();
+  for (auto kind : util::all_hash_kinds) {
+    const auto target =
+      dir / parent / "by-hash" / std::string(util::release_field_name(kind)) / sums.get(kind);
+    std::error_code ec;
+    if (fs::exists(target, ec)) {
+      continue;
+    }
+    util::make_dirs(target.parent_path());
+    util::link_or_copy(source, target);
+  }
+}
+
+class DistPublisher {
+public:
+  DistPublisher(Session& session, const Distribution& dist, DbTxn& txn, std::uint64_t generation)
+    : session_(session), dist_(dist), txn_(txn), generation_(generation),
+      dists_dir_(session.root().farm_dir(dist.farm) / "dists")
+  {
+  }
+
+  // Returns the new PublishedDist (not yet stored).
+  PublishedDist write(std::vector<IndexPlan>& plans, const std::optional<PublishedDist>& previous,
+                      const std::map<std::pair<Compression, std::string>, util::CompressedChunk>&
+                        compressed)
+  {
+    util::make_dirs(dists_dir_);
+    const auto name = unique_directory_name(dists_dir_, dist_.codename, generation_);
+    const auto tmp = dists_dir_ / (".tmp-" + name);
+    fs::remove_all(tmp);
+    util::make_dirs(tmp);
+    const auto previous_dir =
+      previous && !previous->directories.empty()
+        ? std::optional<fs::path>(dists_dir_ / previous->directories.front())
+        : std::nullopt;
+
+    ReleaseFields fields = release_fields();
+    PublishedDist info;
+    info.generation = generation_;
+    info.config_digest = config_digest(dist_);
+    std::vector<ReleaseEntry> entries;
+    for (auto& plan : plans) {
+      PublishedIndex index;
+      index.path = plan.path;
+      index.content_key = plan.content_key;
+      for (const auto& chunk : plan.chunks) {
+        index.chunk_keys.push_back(chunk.key);
+      }
+      const auto base = tmp / plan.path;
+      util::make_dirs(base.parent_path());
+      if (!plan.changed() && previous_dir && reuse(*previous_dir / plan.path, base)) {
+        index.plain = plan.previous->plain;
+        index.gz = plan.previous->gz;
+        index.xz = plan.previous->xz;
+      } else {
+        util::MultiHasher hasher;
+        std::string plain;
+        for (const auto& chunk : plan.chunks) {
+          plain += chunk.text;
+        }
+        hasher.update(plain);
+        index.plain = hasher.finish();
+        util::write_file_atomic(base, plain, util::Durability::no_flush);
+        for (auto format : {Compression::gzip, Compression::xz}) {
+          auto data = join_index(format, plan, compressed);
+          (format == Compression::gzip ? index.gz : index.xz) = util::checksum_bytes(data);
+          util::write_file_atomic(base.string() + std::string(util::extension(format)), data,
+                                  util::Durability::no_flush);
+        }
+      }
+      entries.push_back({plan.path, index.plain});
+      entries.push_back({plan.path + ".gz", index.gz});
+      entries.push_back({plan.path + ".xz", index.xz});
+      const auto release_path = plan.directory() + "/Release";
+      const auto release_text = make_index_release(fields, plan.component, plan.architecture);
+      util::write_file_atomic(tmp / release_path, release_text, util::Durability::no_flush);
+      entries.push_back({release_path, util::checksum_bytes(release_text)});
+      info.indexes.push_back(std::move(index));
+    }
+
+    // by-hash: this publish's files, then those of the two before it.
+    for (const auto& entry : entries) {
+      link_by_hash(tmp, entry.path, entry.checksums, tmp / entry.path);
+    }
+    if (previous && previous_dir) {
+      for (std::size_t i = 0; i < previous->recent.size() && i < 2; ++i) {
+        for (const auto& entry : previous->recent[i]) {
+          const auto old = *previous_dir / fs::path(entry.path).parent_path() / "by-hash" /
+                           "SHA256" / entry.checksums.sha256;
+          std::error_code ec;
+          if (fs::exists(old, ec)) {
+            link_by_hash(tmp, entry.path, entry.checksums, old);
+          }
+        }
+      }
+    }
+
+    const auto release = make_release(fields, entries);
+    util::write_file_atomic(tmp / "Release", release, util::Durability::no_flush);
+    if (!dist_.sign_with.empty()) {
+      util::gpg::SignOptions sign{dist_.sign_with, ""};
+      util::write_file_atomic(tmp / "Release.gpg", util::gpg::detach_sign(release, sign),
+                              util::Durability::no_flush);
+      // InRelease last: it is what apt reads first.
+      util::write_file_atomic(tmp / "InRelease", util::gpg::clearsign(release, sign),
+                              util::Durability::no_flush);
+    } else {
+      session_.progress().note(fmt::format(
+        "{}: published unsigned (no SignWith): apt needs [trusted=yes] for it", dist_.full_name()));
+    }
+
+    // Everything durable, then the switch: one rename makes it current.
+    util::sync_filesystem(tmp);
+    fs::rename(tmp, dists_dir_ / name);
+    const auto link_tmp = dists_dir_ / (".link-" + dist_.codename);
+    util::remove_file_if_exists(link_tmp);
+    fs::create_symlink(name, link_tmp);
+    fs::rename(link_tmp, dists_dir_ / dist_.codename);
+    util::fsync_dir(dists_dir_);
+
+    info.recent.push_back(std::move(entries));
+    info.directories.push_back(name);
+    if (previous) {
+      for (std::size_t i = 0; i < previous->recent.size() && info.recent.size() < 3; ++i) {
+        info.recent.push_back(previous->recent[i]);
+      }
+      for (const auto& dir : previous->directories) {
+        info.directories.push_back(dir);
+      }
+    }
+    return info;
+  }
+
+private:
+  ReleaseFields release_fields() const
+  {
+    ReleaseFields f;
+    f.origin = dist_.origin;
+    f.label = dist_.label;
+    f.suite = dist_.suite;
+    f.codename = dist_.codename;
+    f.version = dist_.version;
+    f.description = dist_.description;
+    f.date = std::time(nullptr);
+    if (auto valid = parse_duration(dist_.valid_for, dist_.full_name())) {
+      f.valid_until = f.date + valid;
+    }
+    f.architectures = dist_.architectures;
+    f.components = dist_.components;
+    return f;
+  }
+
+  static bool reuse(const fs::path& old_base, const fs::path& new_base)
+  {
+    std::error_code ec;
+    for (std::string ext : {"", ".gz", ".xz"}) {
+      if (!fs::exists(old_base.string() + ext, ec)) {
+        return false;
+      }
+    }
+    for (std::string ext : {"", ".gz", ".xz"}) {
+      util::link_or_copy(old_base.string() + ext, new_base.string() + ext);
+    }
+    return true;
+  }
+
+  Session& session_;
+  const Distribution& dist_;
+  DbTxn& txn_;
+  std::uint64_t generation_;
+  fs::path dists_dir_;
+};
+
+// Pool links for everything the generations since the last publish added.
+void link_new_files(Session& session, const DbTxn& txn, const std::string& farm,
+                    const FarmState& state, bool all)
+{
+  const auto farm_dir = session.root().farm_dir(farm);
+  auto link_record = [&](std::string_view id) {
+    auto record = txn.record(id);
+    if (!record) {
+      throw util::Error("database: farm {}: record {} is missing", farm, id);
+    }
+    for (const auto& file : record->files) {
+      session.store().link_into(file.sha256, farm_dir / file.pool_path);
+    }
+  };
+  if (all) {
+    for (const auto* dist : session.config().distributions_of(farm)) {
+      txn.for_each_slot(farm, dist->codename, "", [&](std::string_view, std::string_view id) {
+        link_record(id);
+        return true;
+      });
+    }
+    return;
+  }
+  for (auto g = std::max(state.published, state.oldest_kept) + 1; g <= state.current; ++g) {
+    auto generation = txn.generation(farm, g);
+    if (!generation) {
+      continue;
+    }
+    for (const auto& change : generation->changes) {
+      if (!change.new_id.empty()) {
+        link_record(change.new_id);
+      }
+    }
+  }
+}
+
+} // namespace
+
+PublishResult publish_farm(Session& session, const std::string& farm_name,
+                           const PublishOptions& options)
+{
+  auto& progress = session.progress();
+  const auto& farm = session.config().farm(farm_name);
+  const auto dists = session.config().distributions_of(farm_name);
+  PublishResult result;
+  DbTxn txn(session.db(), util::lmdb::Txn::Mode::write);
+  auto state = txn.farm_state(farm_name);
+
+  if (!options.force && state.ever_published && state.published == state.current) {
+    bool same = true;
+    for (const auto* dist : dists) {
+      auto published = txn.published(farm_name, dist->codename);
+      same = same && published && published->config_digest == config_digest(*dist);
+    }
+    if (same) {
+      progress.note(fmt::format("nothing to publish: farm {} is published at generation {} and "
+                                "nothing changed since",
+                                farm_name, state.current));
+      result.nothing_to_do = true;
+      return result;
+    }
+  }
+  if (dists.empty()) {
+    progress.note(fmt::format("farm {} has no distributions: nothing to publish", farm_name));
+    result.nothing_to_do = true;
+    return result;
+  }
+
+  link_new_files(session, txn, farm_name, state, options.force || !state.ever_published);
+
+  struct DistWork {
+    const Distribution* dist;
+    std::optional<PublishedDist> previous;
+    std::vector<IndexPlan> plans;
+  };
+  std::vector<DistWork> work;
+  std::vector<IndexPlan*> changed;
+  for (const auto* dist : dists) {
+    DistWork w{dist, txn.published(farm_name, dist->codename), plan_indexes(txn, *dist)};
+    bool differs = options.force || !w.previous ||
+                   w.previous->config_digest != config_digest(*dist) ||
+                   w.previous->indexes.size() != w.plans.size();
+    for (auto& plan : w.plans) {
+      if (w.previous) {
+        for (const auto& index : w.previous->indexes) {
+          if (index.path == plan.path) {
+            plan.previous = &index;
+          }
+        }
+      }
+      differs = differs || plan.changed();
+    }
+    if (differs) {
+      work.push_back(std::move(w));
+    }
+  }
+  // Pointers into `work` are taken only once it no longer grows.
+  for (auto& w : work) {
+    for (auto& plan : w.plans) {
+      if (plan.changed() || options.force) {
+        changed.push_back(&plan);
+      }
+    }
+  }
+  auto compressed = compress_chunks(txn, changed, progress);
+
+  std::vector<std::string> stale_directories;
+  for (auto& w : work) {
+    progress.start(fmt::format("publishing {}", w.dist->full_name()), 0);
+    DistPublisher publisher(session, *w.dist, txn, state.current);
+    auto info = publisher.write(w.plans, w.previous, compressed);
+    while (info.directories.size() > 3) {
+      stale_directories.push_back(info.directories.back());
+      info.directories.pop_back();
+    }
+    // References first, releases second: a chunk shared by the old and the
+    // new index must never drop to zero in between.
+    for (const auto& index : info.indexes) {
+      for (const auto& key : index.chunk_keys) {
+        for (auto format : {Compression::gzip, Compression::xz}) {
+          auto it = compressed.find({format, key});
+          txn.ref_chunk(format, key, it == compressed.end() ? nullptr : &it->second, +1);
+        }
+      }
+    }
+    if (w.previous) {
+      for (const auto& index : w.previous->indexes) {
+        for (const auto& key : index.chunk_keys) {
+          for (auto format : {Compression::gzip, Compression::xz}) {
+            txn.ref_chunk(format, key, nullptr, -1);
+          }
+        }
+      }
+    }
+    txn.put_published(farm_name, w.dist->codename, info);
+    progress.finish();
+    result.published.push_back(fmt::format("{}@{}", w.dist->full_name(), state.current));
+  }
+  state.published = state.current;
+  state.ever_published = true;
+  txn.put_farm_state(farm_name, state);
+  txn.commit();
+
+  const auto dists_dir = session.root().farm_dir(farm_name) / "dists";
+  for (const auto& dir : stale_directories) {
+    std::error_code ec;
+    fs::remove_all(dists_dir / dir, ec);
+  }
+  if (result.published.empty()) {
+    progress.note(fmt::format("nothing to publish: farm {} indexes are unchanged", farm_name));
+    result.nothing_to_do = true;
+  }
+  return result;
+}
+
+} // namespace prepo::repo

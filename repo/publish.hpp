@@ -1,0 +1,36 @@
+// Publishing a farm: the public tree under public/<farm>/ is made to show
+// the farm's current generation.
+//
+// Each distribution's index set is written into a fresh directory
+// dists/<dist>@<generation> and made current by renaming one symlink,
+// dists/<dist> -> <dist>@<generation>: a client sees the old or the new
+// InRelease, Release and indexes, never a mix. The previous two directories
+// stay, and every directory's by-hash/ also holds the files of the two
+// publishes before it, so a client that read an older InRelease still gets
+// matching indexes.
+//
+// Indexes are cut into content-defined chunks (boundaries depend on the
+// packages, not on offsets), compressed chunk by chunk, and the compressed
+// chunks are cached in the database: including one package recompresses one
+// chunk, not the whole Packages file.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "repo/session.hpp"
+
+namespace prepo::repo {
+
+struct PublishOptions {
+  bool force = false; // rewrite every index even if nothing changed
+};
+
+struct PublishResult {
+  std::vector<std::string> published; // "dev/skaro@7"
+  bool nothing_to_do = false;
+};
+
+PublishResult publish_farm(Session& session, const std::string& farm, const PublishOptions& options);
+
+} // namespace prepo::repo

@@ -1,0 +1,66 @@
+#include "repo/session.hpp"
+
+#include <fmt/format.h>
+
+#include "repo/publish.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+
+namespace prepo::repo {
+
+Session::Session(Root root, const Options& options, util::Progress& progress)
+  : root_(std::move(root)), lock_(root_.lock_file(), options.lock_timeout, options.on_wait),
+    config_(Config::load(root_)), db_(std::make_unique<Database>(root_, false)),
+    store_(root_.store_dir()), progress_(progress)
+{
+  // Scratch space of a killed writer: nobody else writes here while we hold the lock.
+  std::error_code ec;
+  fs::remove_all(root_.tmp_dir(), ec);
+  util::make_dirs(root_.tmp_dir());
+  run_pending_unlinks();
+}
+
+void Session::run_pending_unlinks()
+{
+  std::vector<std::string> paths;
+  {
+    DbTxn txn(*db_, util::lmdb::Txn::Mode::read);
+    paths = txn.pending_unlinks();
+  }
+  if (paths.empty()) {
+    return;
+  }
+  for (const auto& path : paths) {
+    util::remove_file_if_exists(root_.dir() / path);
+  }
+  DbTxn txn(*db_, util::lmdb::Txn::Mode::write);
+  for (const auto& path : paths) {
+    txn.clear_pending_unlink(path);
+  }
+  txn.commit();
+}
+
+void Session::finish_interrupted_publishes()
+{
+  std::vector<std::string> farms;
+  {
+    DbTxn txn(*db_, util::lmdb::Txn::Mode::read);
+    for (const auto& farm : config_.farms()) {
+      auto state = txn.farm_state(farm.name);
+      if (state.publish_wanted > state.published) {
+        farms.push_back(farm.name);
+      }
+    }
+  }
+  for (const auto& farm : farms) {
+    progress_.note(fmt::format("finishing the interrupted publish of farm {}", farm));
+    publish_farm(*this, farm, PublishOptions{});
+  }
+}
+
+Reader::Reader(Root r)
+  : root(std::move(r)), config(Config::load(root)), db(root, true)
+{
+}
+
+} // namespace prepo::repo
