@@ -3,6 +3,7 @@
 // tagfile-order.c gives the canonical order).
 #pragma once
 
+#include <span>
 #include <string_view>
 
 #include "repo/deb822.hpp"
@@ -25,5 +26,11 @@ Stanza packages_stanza(const BinaryPackage& package, std::string_view pool_path)
 // `dsc_name` is the .dsc's file name in the pool.
 Stanza sources_stanza(const SourceControl& dsc, std::string_view dsc_name,
                       std::string_view directory);
+// Same, given the listed files' actual checksums (verify_listed_files's
+// result, in dsc.files order): like apt-ftparchive, a Checksums-* list the
+// .dsc lacks (typically Checksums-Sha512) is then added, computed from the
+// files. Without them (the overload above) such a list is left out.
+Stanza sources_stanza(const SourceControl& dsc, std::string_view dsc_name,
+                      std::string_view directory, std::span<const util::Checksums> file_checksums);
 
 } // namespace prepo::repo

@@ -21,5 +21,8 @@ std::string pool_prefix(std::string_view source);
 
 // What a name may contain printed for error messages ("'a/b' contains '/'").
 std::string describe_unsafe_name(std::string_view name);
+// The name with control, non-ASCII and backslash bytes shown as \xNN, so a
+// hostile name cannot break an error message's single line.
+std::string printable_name(std::string_view name);
 
 } // namespace prepo::repo
