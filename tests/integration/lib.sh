@@ -517,15 +517,19 @@ release_field() {
     fail "$1/Release has no field $2"
 }
 
-# check_release DISTDIR KEYFILE: the Release carries the fields a modern
-# archive has, every listed file exists with its size and hashes, by-hash
-# copies exist for the indexes, and InRelease / Release.gpg verify with
-# KEYFILE (InRelease's signed text equal to Release).
+# check_release DISTDIR KEYFILE [FIELD...]: the Release carries the fields a
+# modern archive has (default: Origin Label Suite Codename Date Architectures
+# Components Description; the hash sections MD5Sum SHA1 SHA256 SHA512 are
+# always required), every listed file exists with its size and hashes,
+# by-hash copies exist for the indexes, and InRelease / Release.gpg verify
+# with KEYFILE (InRelease's signed text equal to Release).
 check_release() {
   local distdir=$1 keyfile=$2 f
+  shift 2
+  local fields=("$@")
+  ((${#fields[@]})) || fields=(Origin Label Suite Codename Date Architectures Components Description)
   assert_file_exists "$distdir/Release"
-  for f in Origin Label Suite Codename Date Architectures Components Description \
-    MD5Sum SHA1 SHA256 SHA512; do
+  for f in "${fields[@]}" MD5Sum SHA1 SHA256 SHA512; do
     release_field "$distdir" "$f" >/dev/null
   done
   assert_eq yes "$(release_field "$distdir" Acquire-By-Hash)" "Release Acquire-By-Hash"

@@ -35,6 +35,7 @@ refused() {
   before=$(root_hash "$ROOT")
   listing_before=$(root_listing "$ROOT")
   assert_fails_with "$pattern" prepo_r "$ROOT" "$@"
+  msg "stderr: $LAST_ERR"
   after=$(root_hash "$ROOT")
   if [[ $before != "$after" ]]; then
     fail "the root changed: $(diff <(echo "$listing_before") <(root_listing "$ROOT") | head -20)"
