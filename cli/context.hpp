@@ -18,6 +18,7 @@ struct Context {
   std::optional<std::string> root;
   double lock_timeout_seconds = 300;
   bool quiet = false;
+  bool verbose = false;
   std::string command_line; // recorded in generations
   std::function<int()> run; // set by the chosen subcommand
 

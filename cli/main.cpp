@@ -13,7 +13,7 @@ namespace prepo::cli {
 util::Progress& Context::progress()
 {
   if (!progress_) {
-    progress_ = std::make_unique<TerminalProgress>(quiet);
+    progress_ = std::make_unique<TerminalProgress>(quiet, verbose);
   }
   return *progress_;
 }
@@ -73,6 +73,7 @@ int main(int argc, char** argv)
   app.add_option("--lock-timeout", ctx.lock_timeout_seconds,
                  "Seconds to wait for another writer to finish");
   app.add_flag("-q,--quiet", ctx.quiet, "Print only errors and requested output");
+  app.add_flag("-v,--verbose", ctx.verbose, "Report every phase with its duration");
   app.require_subcommand(1);
   app.fallthrough();
 

@@ -13,7 +13,8 @@ namespace {
 constexpr std::uint64_t plain_threshold = 500;
 } // namespace
 
-TerminalProgress::TerminalProgress(bool quiet) : tty_(::isatty(STDERR_FILENO) == 1), quiet_(quiet)
+TerminalProgress::TerminalProgress(bool quiet, bool verbose)
+  : tty_(::isatty(STDERR_FILENO) == 1), quiet_(quiet), verbose_(verbose)
 {
 }
 
@@ -61,8 +62,8 @@ void TerminalProgress::finish()
     if (seconds >= 1.0) {
       fmt::print(stderr, "{}: done in {:.1f} s\n", phase_, seconds);
     }
-  } else if (total_ >= plain_threshold) {
-    fmt::print(stderr, "{}: {} done in {:.1f} s\n", phase_, done_, seconds);
+  } else if (total_ >= plain_threshold || verbose_) {
+    fmt::print(stderr, "{}: {} done in {:.3f} s\n", phase_, done_, seconds);
   }
 }
 

@@ -11,7 +11,7 @@ namespace prepo::cli {
 
 class TerminalProgress final : public util::Progress {
 public:
-  explicit TerminalProgress(bool quiet);
+  TerminalProgress(bool quiet, bool verbose);
   void start(std::string_view phase, std::uint64_t total) override;
   void advance(std::uint64_t units) override;
   void finish() override;
@@ -21,6 +21,7 @@ private:
   void draw(bool force);
   bool tty_;
   bool quiet_;
+  bool verbose_;
   bool active_ = false;
   std::string phase_;
   std::uint64_t total_ = 0;

@@ -21,16 +21,16 @@ bool ContentStore::contains(std::string_view sha256) const
   return fs::exists(object_path(sha256), ec);
 }
 
-void ContentStore::add_file(const fs::path& source, const util::Checksums& checksums) const
+void ContentStore::add_file(const fs::path& source, std::string_view sha256) const
 {
-  const auto target = object_path(checksums.sha256);
+  const auto target = object_path(sha256);
   util::make_dirs(target.parent_path());
   util::copy_file_atomic(source, target, 0444);
 }
 
-void ContentStore::add_bytes(std::string_view bytes, const util::Checksums& checksums) const
+void ContentStore::add_bytes(std::string_view bytes, std::string_view sha256) const
 {
-  const auto target = object_path(checksums.sha256);
+  const auto target = object_path(sha256);
   util::make_dirs(target.parent_path());
   util::write_file_atomic(target, bytes, util::Durability::no_flush, 0444);
 }

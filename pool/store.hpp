@@ -27,8 +27,8 @@ public:
   // once (util::sync_filesystem) before the transaction that references
   // them commits. An existing object is replaced, so a partial object left
   // by a crash never survives a re-add.
-  void add_file(const fs::path& source, const util::Checksums& checksums) const;
-  void add_bytes(std::string_view bytes, const util::Checksums& checksums) const;
+  void add_file(const fs::path& source, std::string_view sha256) const;
+  void add_bytes(std::string_view bytes, std::string_view sha256) const;
 
   void remove(std::string_view sha256) const;
 

@@ -146,7 +146,7 @@ struct Checker {
     });
     progress.start("checking stored files", total);
     txn.for_each_object([&](const ObjectInfo& info) {
-      const auto& sha = info.checksums.sha256;
+      const auto& sha = info.sha256;
       auto it = expected.find(sha);
       const auto want = it == expected.end() ? 0 : it->second;
       if (info.refcount != want) {
@@ -157,10 +157,10 @@ struct Checker {
       const auto size = fs::file_size(path, ec);
       if (ec) {
         problem("{}: missing from the store", path.string());
-      } else if (size != info.checksums.size) {
-        problem("{}: size {} but {} recorded", path.string(), size, info.checksums.size);
-      } else if (options.verify_hashes && util::checksum_file(path) != info.checksums) {
-        problem("{}: checksums differ from the recorded ones", path.string());
+      } else if (size != info.size) {
+        problem("{}: size {} but {} recorded", path.string(), size, info.size);
+      } else if (options.verify_hashes && util::checksum_file(path).sha256 != sha) {
+        problem("{}: bytes differ from their SHA256 name", path.string());
       }
       ++report.objects_checked;
       progress.advance();

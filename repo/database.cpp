@@ -178,6 +178,17 @@ std::pair<std::uint64_t, std::string_view> decode_refcounted(std::string_view by
   return {count, payload};
 }
 
+ObjectInfo decode_object(std::string_view sha256, std::string_view value)
+{
+  util::ByteReader r(value, "object");
+  ObjectInfo info;
+  info.sha256 = sha256;
+  info.refcount = r.varint();
+  info.size = r.varint();
+  r.expect_end();
+  return info;
+}
+
 } // namespace
 
 void Database::create(const Root& root)
@@ -223,6 +234,15 @@ std::optional<Record> DbTxn::record(std::string_view id) const
     return std::nullopt;
   }
   return Record::decode(decode_refcounted(*value, "record").second);
+}
+
+std::optional<std::string_view> DbTxn::record_bytes(std::string_view id) const
+{
+  auto value = txn_.get(records_, id);
+  if (!value) {
+    return std::nullopt;
+  }
+  return decode_refcounted(*value, "record").second;
 }
 
 std::uint64_t DbTxn::record_refcount(std::string_view id) const
@@ -352,19 +372,14 @@ std::optional<ObjectInfo> DbTxn::object(std::string_view sha256) const
   if (!value) {
     return std::nullopt;
   }
-  util::ByteReader r(*value, "object");
-  ObjectInfo info;
-  info.refcount = r.varint();
-  info.checksums = read_checksums(r);
-  return info;
+  return decode_object(sha256, *value);
 }
 
 void DbTxn::put_object(const ObjectInfo& info)
 {
   util::ByteWriter w;
-  w.varint(info.refcount);
-  write_checksums(w, info.checksums);
-  txn_.put(objects_, info.checksums.sha256, w.bytes());
+  w.varint(info.refcount).varint(info.size);
+  txn_.put(objects_, info.sha256, w.bytes());
 }
 
 void DbTxn::delete_object(std::string_view sha256)
@@ -374,12 +389,8 @@ void DbTxn::delete_object(std::string_view sha256)
 
 void DbTxn::for_each_object(const std::function<bool(const ObjectInfo&)>& fn) const
 {
-  lmdb::for_each_prefix(txn_, objects_, "", [&](std::string_view, std::string_view value) {
-    util::ByteReader r(value, "object");
-    ObjectInfo info;
-    info.refcount = r.varint();
-    info.checksums = read_checksums(r);
-    return fn(info);
+  lmdb::for_each_prefix(txn_, objects_, "", [&](std::string_view key, std::string_view value) {
+    return fn(decode_object(key, value));
   });
 }
 

@@ -4,7 +4,7 @@
 //   farms       farm                           -> FarmState
 //   generations farm NUL be64(number)          -> Generation
 //   poolrefs    farm NUL pool path             -> sha256, refcount
-//   objects     sha256                         -> refcount, Checksums
+//   objects     sha256                         -> refcount, size
 //   pending     root-relative path             -> "" (to unlink after commit)
 //   published   farm NUL dist                  -> PublishedDist
 //   chunks      format NUL chunk key           -> refcount, CompressedChunk
@@ -50,8 +50,11 @@ struct Generation {
   std::vector<Change> changes;
 };
 
+// A stored file. Only SHA256 (its name) and size are kept: the other
+// digests live in the index stanzas that publish it.
 struct ObjectInfo {
-  util::Checksums checksums;
+  std::string sha256;
+  std::uint64_t size = 0;
   std::uint64_t refcount = 0;
 };
 
@@ -88,6 +91,8 @@ public:
   DbTxn(Database& db, util::lmdb::Txn::Mode mode);
 
   std::optional<Record> record(std::string_view id) const;
+  // The encoded record, valid until the transaction ends or writes it.
+  std::optional<std::string_view> record_bytes(std::string_view id) const;
   std::uint64_t record_refcount(std::string_view id) const;
   // Adds `delta` references to a record, storing it on first reference and
   // deleting it when none is left.

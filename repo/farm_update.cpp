@@ -31,7 +31,7 @@ void FarmUpdate::set(const std::string& dist, const std::string& slot, const Rec
   for (const auto& file : record.files) {
     new_paths_[file.pool_path] = file.sha256;
   }
-  new_records_.try_emplace(id, record);
+  new_records_.try_emplace(id, &record);
 }
 
 void FarmUpdate::clear(const std::string& dist, const std::string& slot)
@@ -154,7 +154,7 @@ FarmUpdate::Result FarmUpdate::finish(bool publish)
       auto it = new_records_.find(change.new_id);
       // The new record gains the slot's reference. The old one keeps its
       // reference, now held by this generation instead of the slot.
-      add_record_refs(change.new_id, it == new_records_.end() ? nullptr : &it->second, +1);
+      add_record_refs(change.new_id, it == new_records_.end() ? nullptr : it->second, +1);
       txn_.set_slot(farm_.name, dist, slot, change.new_id);
       ++(change.old_id.empty() ? result.added : result.replaced);
     }

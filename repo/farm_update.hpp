@@ -26,6 +26,8 @@ public:
 
   // The record id in a slot, seeing this update's own changes.
   std::optional<std::string> current(const std::string& dist, const std::string& slot) const;
+  // `record` must outlive finish(): it is not copied (an include of
+  // thousands of packages would hold every record twice).
   void set(const std::string& dist, const std::string& slot, const Record& record);
   void clear(const std::string& dist, const std::string& slot);
   bool empty() const;
@@ -61,7 +63,7 @@ private:
   const Farm& farm_;
   std::string command_;
   std::map<std::pair<std::string, std::string>, Pending> changes_;
-  std::map<std::string, Record> new_records_;
+  std::map<std::string, const Record*> new_records_;
   std::map<std::string, std::string> new_paths_; // pool path -> sha256 set by this update
 };
 

@@ -16,19 +16,20 @@
 #include "repo/version.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/memory.hpp"
 #include "util/parallel.hpp"
 
 namespace prepo::repo {
 
 namespace {
 
-// One package ready to be recorded: its record and, per record file, where
-// its verified bytes are on disk now.
+// One package ready to be recorded: its record and, per record file (same
+// order), where its verified bytes are on disk now.
 struct Prepared {
   std::string input;
   Record record;
   std::string slot;
-  std::vector<std::pair<fs::path, util::Checksums>> sources;
+  std::vector<fs::path> sources;
 };
 
 // What to read: a file, with the section a .changes gave it.
@@ -103,7 +104,7 @@ Prepared prepare_binary(const Task& task, const Distribution& dist, const Includ
                          package.pool_file_name();
   rec.stanza = packages_stanza(package, pool_path).to_string();
   rec.files.push_back({pool_path, package.checksums.sha256, package.checksums.size});
-  p.sources.emplace_back(task.path, package.checksums);
+  p.sources.push_back(task.path);
   p.slot = slot_key(rec.component, rec.type, rec.name, rec.architecture);
   return p;
 }
@@ -131,12 +132,12 @@ Prepared prepare_source(const Task& task, const Distribution& dist, const Includ
                                       : task.section;
   rec.component = choose_component(dist, options, section, task.input);
   const auto directory = pool_directory(dist, rec.component, rec.name);
-  rec.stanza = sources_stanza(dsc, dsc_name, directory).to_string();
+  rec.stanza = sources_stanza(dsc, dsc_name, directory, listed).to_string();
   rec.files.push_back({directory + "/" + dsc_name, dsc.checksums.sha256, dsc.checksums.size});
-  p.sources.emplace_back(task.path, dsc.checksums);
+  p.sources.push_back(task.path);
   for (std::size_t i = 0; i < dsc.files.size(); ++i) {
     rec.files.push_back({directory + "/" + dsc.files[i].name, listed[i].sha256, listed[i].size});
-    p.sources.emplace_back(task.path.parent_path() / dsc.files[i].name, listed[i]);
+    p.sources.push_back(task.path.parent_path() / dsc.files[i].name);
   }
   p.slot = slot_key(rec.component, rec.type, rec.name, rec.architecture);
   return p;
@@ -208,7 +209,11 @@ std::vector<Prepared> prepare_all(const std::vector<Task>& tasks, const Distribu
 
 } // namespace
 
-IncludeResult include_files(Session& session, const std::string& dist_name,
+namespace {
+
+// Everything up to the commit; its working set (every package read) is
+// freed before publishing starts, so the two peaks never add up.
+IncludeResult record_inputs(Session& session, const std::string& dist_name,
                             const std::vector<fs::path>& inputs, const IncludeOptions& options)
 {
   auto& progress = session.progress();
@@ -267,15 +272,18 @@ IncludeResult include_files(Session& session, const std::string& dist_name,
 
   // Pass 2: bytes into the store, flushed once, before the transaction
   // that references them commits.
+  progress.start("storing files", 0);
   std::set<std::string> new_objects;
   for (std::size_t i = 0; i < prepared.size(); ++i) {
     if (!wanted[i]) {
       continue;
     }
-    for (const auto& [path, sums] : prepared[i].sources) {
-      if (!txn.object(sums.sha256) && new_objects.insert(sums.sha256).second) {
-        session.store().add_file(path, sums);
-        txn.put_object({sums, 0});
+    const auto& files = prepared[i].record.files;
+    for (std::size_t f = 0; f < files.size(); ++f) {
+      const auto& sha = files[f].sha256;
+      if (!txn.object(sha) && new_objects.insert(sha).second) {
+        session.store().add_file(prepared[i].sources[f], sha);
+        txn.put_object({sha, files[f].size, 0});
       }
     }
   }
@@ -283,7 +291,9 @@ IncludeResult include_files(Session& session, const std::string& dist_name,
     util::sync_filesystem(session.store().dir());
   }
 
+  progress.finish();
   // Pass 3: the change itself.
+  progress.start("recording the change", 0);
   for (const auto& [path, sha] : replacements) {
     update.replace_pool_object(path, sha);
     progress.note(fmt::format("replacing {} in farm {} (--replace)", path, farm.name));
@@ -303,12 +313,23 @@ IncludeResult include_files(Session& session, const std::string& dist_name,
     }
   }
   txn.commit();
+  progress.finish();
   result.added = change.added;
   result.replaced = change.replaced;
   result.generation = change.generation;
+  return result;
+}
+
+} // namespace
+
+IncludeResult include_files(Session& session, const std::string& dist_name,
+                            const std::vector<fs::path>& inputs, const IncludeOptions& options)
+{
+  auto result = record_inputs(session, dist_name, inputs, options);
+  util::release_free_memory();
   session.run_pending_unlinks();
-  if (options.publish && change.generation) {
-    publish_farm(session, farm.name, PublishOptions{});
+  if (options.publish && result.generation) {
+    publish_farm(session, session.config().distribution(dist_name).farm, PublishOptions{});
   }
   return result;
 }

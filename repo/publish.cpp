@@ -44,12 +44,6 @@ struct IndexPlan {
   std::string directory() const { return path.substr(0, path.rfind('/')); }
 };
 
-struct Entry {
-  std::string_view id;
-  std::string_view architecture;
-  std::string stanza;
-};
-
 class IndexBuilder {
 public:
   explicit IndexBuilder(std::string path, std::string component, std::string architecture)
@@ -94,65 +88,62 @@ private:
   std::string ids_;
 };
 
-struct SlotEntry {
-  std::string id;
-  std::string architecture;
-  std::string stanza;
-};
-
-// Every record of one component and type, in slot order (by name).
-std::vector<SlotEntry> load_slots(const DbTxn& txn, const std::string& farm,
-                                  const std::string& dist, const std::string& component,
-                                  RecordType type)
-{
-  std::vector<SlotEntry> out;
-  const auto prefix = slot_key(component, type, "", "");
-  const auto type_prefix = prefix.substr(0, prefix.size() - 1); // up to the name
-  txn.for_each_slot(farm, dist, type_prefix, [&](std::string_view key, std::string_view id) {
-    auto record = txn.record(id);
-    if (!record) {
-      throw util::Error("database: {}/{}: record {} is missing", farm, dist, id);
-    }
-    out.push_back({std::string(id), std::move(record->architecture), std::move(record->stanza)});
-    (void)key;
-    return true;
-  });
-  return out;
-}
-
-IndexPlan build_index(std::string path, const std::string& component, const std::string& arch,
-                      const std::vector<SlotEntry>& entries, bool include_all)
+// One index: the stanzas of one component and record type, in slot order
+// (by name), filtered by architecture, streamed from the database.
+IndexPlan build_index(const DbTxn& txn, const Distribution& dist, std::string path,
+                      const std::string& component, RecordType type, const std::string& arch,
+                      bool include_all)
 {
   IndexBuilder builder(std::move(path), component, arch);
-  for (const auto& e : entries) {
-    if (e.architecture == arch || (include_all && e.architecture == "all")) {
-      builder.add(e.id, e.stanza);
-    }
-  }
+  const auto prefix = slot_key(component, type, "", "");
+  txn.for_each_slot(dist.farm, dist.codename, prefix.substr(0, prefix.size() - 1),
+                    [&](std::string_view, std::string_view id) {
+                      auto bytes = txn.record_bytes(id);
+                      if (!bytes) {
+                        throw util::Error("database: {}: record {} is missing", dist.full_name(),
+                                          id);
+                      }
+                      auto view = view_record(*bytes);
+                      if (view.architecture == arch ||
+                          (include_all && view.architecture == "all")) {
+                        builder.add(id, view.stanza);
+                      }
+                      return true;
+                    });
   return builder.finish();
+}
+
+bool has_slots(const DbTxn& txn, const Distribution& dist, const std::string& component,
+               RecordType type)
+{
+  const auto prefix = slot_key(component, type, "", "");
+  bool any = false;
+  txn.for_each_slot(dist.farm, dist.codename, prefix.substr(0, prefix.size() - 1),
+                    [&](std::string_view, std::string_view) {
+                      any = true;
+                      return false;
+                    });
+  return any;
 }
 
 std::vector<IndexPlan> plan_indexes(const DbTxn& txn, const Distribution& dist)
 {
   std::vector<IndexPlan> plans;
   for (const auto& comp : dist.components) {
-    auto binaries = load_slots(txn, dist.farm, dist.codename, comp, RecordType::binary);
     for (const auto& arch : dist.architectures) {
-      plans.push_back(build_index(fmt::format("{}/binary-{}/Packages", comp, arch), comp, arch,
-                                  binaries, arch != "all"));
+      plans.push_back(build_index(txn, dist, fmt::format("{}/binary-{}/Packages", comp, arch),
+                                  comp, RecordType::binary, arch, arch != "all"));
     }
-    auto udebs = load_slots(txn, dist.farm, dist.codename, comp, RecordType::udeb);
-    if (!udebs.empty()) {
+    if (has_slots(txn, dist, comp, RecordType::udeb)) {
       for (const auto& arch : dist.concrete_architectures()) {
-        plans.push_back(build_index(fmt::format("{}/debian-installer/binary-{}/Packages", comp,
-                                                arch),
-                                    comp, arch, udebs, true));
+        plans.push_back(
+          build_index(txn, dist, fmt::format("{}/debian-installer/binary-{}/Packages", comp, arch),
+                      comp, RecordType::udeb, arch, true));
       }
     }
     if (dist.has_source) {
-      auto sources = load_slots(txn, dist.farm, dist.codename, comp, RecordType::source);
-      plans.push_back(
-        build_index(fmt::format("{}/source/Sources", comp), comp, "source", sources, false));
+      plans.push_back(build_index(txn, dist, fmt::format("{}/source/Sources", comp), comp,
+                                  RecordType::source, "source", false));
     }
   }
   return plans;
@@ -498,7 +489,10 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
     return result;
   }
 
+  progress.start("linking pool files", 0);
   link_new_files(session, txn, farm_name, state, options.force || !state.ever_published);
+  progress.finish();
+  progress.start("planning indexes", 0);
 
   struct DistWork {
     const Distribution* dist;
@@ -534,6 +528,7 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
       }
     }
   }
+  progress.finish();
   auto compressed = compress_chunks(txn, changed, progress);
 
   std::vector<std::string> stale_directories;
@@ -571,7 +566,9 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
   state.published = state.current;
   state.ever_published = true;
   txn.put_farm_state(farm_name, state);
+  progress.start("committing", 0);
   txn.commit();
+  progress.finish();
 
   const auto dists_dir = session.root().farm_dir(farm_name) / "dists";
   for (const auto& dir : stale_directories) {

@@ -45,6 +45,22 @@ Record Record::decode(std::string_view bytes)
   return rec;
 }
 
+RecordView view_record(std::string_view encoded)
+{
+  util::ByteReader r(encoded, "record");
+  if (r.u8() != 1) {
+    throw util::Error("database: record of an unknown encoding version");
+  }
+  r.u8(); // type
+  r.str(); // name
+  r.str(); // version
+  RecordView view;
+  view.architecture = r.str();
+  r.str(); // component
+  view.stanza = r.str();
+  return view;
+}
+
 std::string Record::id() const
 {
   return util::sha256_hex(encode());

@@ -34,6 +34,14 @@ struct Record {
   std::string id() const;
 };
 
+// The fields an index needs, as views into an encoded record (no copy:
+// publishing streams thousands of stanzas straight from the database map).
+struct RecordView {
+  std::string_view architecture;
+  std::string_view stanza;
+};
+RecordView view_record(std::string_view encoded);
+
 // The key of a package slot in a distribution: component, type, name,
 // architecture, separated by NUL. Binary slots of one component sort
 // together, by name.
