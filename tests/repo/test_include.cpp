@@ -1,0 +1,323 @@
+// Including real packages into a root: what is recorded, what is refused,
+// and that a refusal leaves the database, the store and the public tree
+// exactly as they were.
+#include "repo/include.hpp"
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "repo/archive_fixture.hpp"
+#include "repo/packages.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+#include "util/hash.hpp"
+
+namespace prepo::test {
+namespace {
+
+template <typename Fn> std::string error_of(Fn&& fn)
+{
+  try {
+    fn();
+  } catch (const util::Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no Error thrown";
+  return "";
+}
+
+bool contains(const std::string& text, const std::string& part)
+{
+  return text.find(part) != std::string::npos;
+}
+
+class Include : public ArchiveTest {
+protected:
+  std::vector<repo::ListedPackage> list(const std::string& pattern = "")
+  {
+    repo::Reader reader(root());
+    return repo::list_packages(reader, "dev/skaro", pattern);
+  }
+
+  fs::path object_path(const std::string& sha) const
+  {
+    return root().store_dir() / sha.substr(0, 2) / sha;
+  }
+
+  // Database, store and public tree, to prove a refused command changed nothing.
+  struct Everything {
+    DbDump db;
+    std::map<std::string, TreeEntry> store, pub;
+    bool operator==(const Everything&) const = default;
+  };
+  Everything everything()
+  {
+    return {dump(), snapshot_tree(root().store_dir()), snapshot_tree(root().public_dir())};
+  }
+  void expect_unchanged(const Everything& before)
+  {
+    const auto after = everything();
+    EXPECT_EQ(after.db, before.db) << "the database changed";
+    EXPECT_EQ(after.store, before.store) << "the store changed";
+    EXPECT_EQ(after.pub, before.pub) << "the public tree changed";
+  }
+};
+
+TEST_F(Include, RecordsAPackage)
+{
+  const auto deb = make_deb("hello", "1.0-1");
+  const auto sums = util::checksum_file(deb);
+  const auto result = include_only({deb});
+  EXPECT_EQ(result.added, 1u);
+  EXPECT_EQ(result.replaced, 0u);
+  EXPECT_EQ(result.unchanged, 0u);
+  EXPECT_EQ(result.generation, 1u);
+
+  const auto listed = list();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].name, "hello");
+  EXPECT_EQ(listed[0].version, "1.0-1");
+  EXPECT_EQ(listed[0].architecture, "amd64");
+  EXPECT_EQ(listed[0].component, "main");
+  EXPECT_EQ(listed[0].type, repo::RecordType::binary);
+
+  // The bytes are in the store, read-only, and recorded.
+  ASSERT_TRUE(fs::exists(object_path(sums.sha256)));
+  EXPECT_EQ(util::checksum_file(object_path(sums.sha256)), sums);
+  EXPECT_EQ(fs::status(object_path(sums.sha256)).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  auto session = open_session();
+  repo::DbTxn txn(session->db(), util::lmdb::Txn::Mode::read);
+  auto id =
+      txn.slot("dev", "skaro", repo::slot_key("main", repo::RecordType::binary, "hello", "amd64"));
+  ASSERT_TRUE(id);
+  auto record = txn.record(*id);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->id(), *id);
+  ASSERT_EQ(record->files.size(), 1u);
+  EXPECT_EQ(record->files[0].pool_path, "pool/skaro/main/h/hello/hello_1.0-1_amd64.deb");
+  EXPECT_EQ(record->files[0].sha256, sums.sha256);
+  EXPECT_EQ(record->files[0].size, sums.size);
+  EXPECT_TRUE(contains(record->stanza, "Package: hello\n"));
+  auto object = txn.object(sums.sha256);
+  ASSERT_TRUE(object);
+  EXPECT_EQ(object->refcount, 1u);
+  EXPECT_EQ(object->sha256, sums.sha256);
+  EXPECT_EQ(object->size, sums.size);
+  auto gen = txn.generation("dev", 1);
+  ASSERT_TRUE(gen);
+  EXPECT_EQ(gen->command, "test include");
+  EXPECT_EQ(txn.farm_state("dev").publish_wanted, 0u) << "publish = false";
+}
+
+TEST_F(Include, IdenticalReIncludeIsANoOp)
+{
+  const auto deb = make_deb("hello", "1.0-1");
+  include({deb});
+  const auto before = everything();
+  const auto state = farm_state();
+
+  auto result = include({deb});
+  EXPECT_EQ(result.unchanged, 1u);
+  EXPECT_EQ(result.added + result.replaced, 0u);
+  EXPECT_EQ(result.generation, 0u);
+  EXPECT_EQ(farm_state().current, state.current);
+  expect_unchanged(before);
+
+  // A copy of the same bytes under another name is the same package.
+  const auto copy = work() / "copy" / "renamed.deb";
+  fs::create_directories(copy.parent_path());
+  fs::copy_file(deb, copy);
+  result = include_only({copy});
+  EXPECT_EQ(result.unchanged, 1u);
+  EXPECT_EQ(result.generation, 0u);
+  expect_unchanged(before);
+}
+
+TEST_F(Include, ClashIsRefusedNamingBothHashesAndNothingChanges)
+{
+  const auto original = make_deb("hello", "1.0-1");
+  include({original});
+  // Same name, version and architecture, other bytes.
+  const auto rebuilt = make_deb("hello", "1.0-1", "amd64", "X-Rebuilt: yes\n", "rebuilt");
+  const auto old_sha = util::checksum_file(original).sha256;
+  const auto new_sha = util::checksum_file(rebuilt).sha256;
+  ASSERT_NE(old_sha, new_sha);
+  const auto before = everything();
+
+  for (bool publish : {false, true}) {
+    repo::IncludeOptions options;
+    options.publish = publish;
+    const auto message = error_of([&] { include({rebuilt}, options); });
+    EXPECT_TRUE(contains(message, old_sha)) << message;
+    EXPECT_TRUE(contains(message, new_sha)) << message;
+    EXPECT_TRUE(contains(message, rebuilt.string())) << message;
+    EXPECT_TRUE(contains(message, "pool/skaro/main/h/hello/hello_1.0-1_amd64.deb")) << message;
+    EXPECT_TRUE(contains(message, "--replace")) << message;
+    expect_unchanged(before);
+  }
+  EXPECT_FALSE(fs::exists(object_path(new_sha))) << "refused bytes were stored";
+}
+
+TEST_F(Include, ClashWithinOneBatchIsRefused)
+{
+  const auto a = make_deb("hello", "1.0-1", "amd64", "", "a");
+  const auto b = make_deb("hello", "1.0-1", "amd64", "X-Other: yes\n", "b");
+  const auto before = everything();
+  const auto message = error_of([&] { include({a, b}); });
+  EXPECT_TRUE(contains(message, util::checksum_file(a).sha256)) << message;
+  EXPECT_TRUE(contains(message, util::checksum_file(b).sha256)) << message;
+  expect_unchanged(before);
+}
+
+TEST_F(Include, ReplaceTakesTheNewBytes)
+{
+  const auto original = make_deb("hello", "1.0-1");
+  include({original});
+  const auto rebuilt = make_deb("hello", "1.0-1", "amd64", "X-Rebuilt: yes\n", "rebuilt");
+  repo::IncludeOptions options;
+  options.replace = true;
+  const auto result = include({rebuilt}, options);
+  EXPECT_EQ(result.replaced, 1u);
+  EXPECT_EQ(result.generation, 2u);
+  const auto pool_file = farm_dir() / "pool/skaro/main/h/hello/hello_1.0-1_amd64.deb";
+  EXPECT_EQ(util::checksum_file(pool_file), util::checksum_file(rebuilt));
+  const auto packages = util::read_file(top() / "main/binary-amd64/Packages");
+  EXPECT_TRUE(contains(packages, "SHA256: " + util::checksum_file(rebuilt).sha256)) << packages;
+  EXPECT_TRUE(contains(packages, "X-Rebuilt: yes")) << packages;
+}
+
+TEST_F(Include, NewerVersionReplacesOlderIsRefusedWithoutAllowDowngrade)
+{
+  include({make_deb("hello", "2.0-1")});
+  const auto before = everything();
+  const auto message = error_of([&] { include({make_deb("hello", "1.0-1")}); });
+  EXPECT_TRUE(contains(message, "older")) << message;
+  EXPECT_TRUE(contains(message, "--allow-downgrade")) << message;
+  expect_unchanged(before);
+
+  repo::IncludeOptions options;
+  options.allow_downgrade = true;
+  const auto result = include({make_deb("hello", "1.0-1")}, options);
+  EXPECT_EQ(result.replaced, 1u);
+  ASSERT_EQ(list().size(), 1u);
+  EXPECT_EQ(list()[0].version, "1.0-1");
+
+  // Upgrades need no option.
+  EXPECT_EQ(include({make_deb("hello", "3.0-1")}).replaced, 1u);
+  EXPECT_EQ(list()[0].version, "3.0-1");
+}
+
+TEST_F(Include, ComponentFromSectionOrOption)
+{
+  include_only({make_deb("tool", "1.0", "amd64", "", "x")}); // Section: devel -> first component
+  const auto contrib = make_deb("extra", "1.0", "all", "", "y");
+  repo::IncludeOptions options;
+  options.component = "contrib";
+  include_only({contrib}, options);
+  const auto listed = list();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].name, "extra");
+  EXPECT_EQ(listed[0].component, "contrib");
+  EXPECT_EQ(listed[1].name, "tool");
+  EXPECT_EQ(listed[1].component, "main");
+
+  options.component = "non-free";
+  const auto message = error_of([&] { include_only({contrib}, options); });
+  EXPECT_TRUE(contains(message, "non-free")) << message;
+  EXPECT_TRUE(contains(message, "main, contrib")) << message;
+}
+
+TEST_F(Include, RefusedInputsChangeNothing)
+{
+  include({make_deb("hello", "1.0-1")});
+  const auto good = make_deb("world", "1.0-1");
+  const auto wrong_arch = make_deb("armonly", "1.0", "arm64");
+  const auto not_a_package = work() / "notes.txt";
+  write_text(not_a_package, "hello\n");
+  const auto fake_deb = work() / "fake_1.0_amd64.deb";
+  write_text(fake_deb, "not an ar archive\n");
+  const auto before = everything();
+
+  auto message = error_of([&] { include({good, wrong_arch}); });
+  EXPECT_TRUE(contains(message, "arm64")) << message;
+  EXPECT_TRUE(contains(message, "amd64")) << message;
+  message = error_of([&] { include({good, not_a_package}); });
+  EXPECT_TRUE(contains(message, not_a_package.string())) << message;
+  message = error_of([&] { include({good, fake_deb}); });
+  EXPECT_TRUE(contains(message, fake_deb.string())) << message;
+  message = error_of([&] { include({good, work() / "missing.deb"}); });
+  EXPECT_TRUE(contains(message, "missing.deb")) << message;
+  expect_unchanged(before);
+}
+
+TEST_F(Include, UnknownDistributionNamesTheKnownOnes)
+{
+  const auto deb = make_deb("hello", "1.0-1");
+  const auto message = error_of([&] { include({deb}, {}, "dev/tardis"); });
+  EXPECT_TRUE(contains(message, "dev/tardis")) << message;
+  EXPECT_TRUE(contains(message, "skaro")) << message;
+}
+
+TEST_F(Include, RemoveOfAnUnknownNameThrowsAndChangesNothing)
+{
+  include({make_deb("hello", "1.0-1"), make_deb("world", "1.0-1")});
+  const auto before = everything();
+  for (const std::vector<std::string>& names :
+       {std::vector<std::string>{"nosuch"}, std::vector<std::string>{"hello", "nosuch"}}) {
+    auto session = open_session();
+    const auto message = error_of([&] { repo::remove_packages(*session, "dev/skaro", names, {}); });
+    EXPECT_TRUE(contains(message, "nosuch")) << message;
+    session.reset();
+    expect_unchanged(before);
+  }
+  EXPECT_EQ(list().size(), 2u);
+}
+
+TEST_F(Include, RemoveClearsEverySlotOfTheName)
+{
+  include({make_deb("hello", "1.0-1", "amd64"), make_deb("hello", "1.0-1", "all", "", "all"),
+           make_deb("world", "1.0-1")});
+  ASSERT_EQ(list("hello").size(), 2u);
+  {
+    auto session = open_session();
+    repo::RemoveOptions options;
+    options.publish = false;
+    const auto result = repo::remove_packages(*session, "dev/skaro", {"hello"}, options);
+    EXPECT_EQ(result.removed, 2u);
+    EXPECT_EQ(result.generation, 2u);
+  }
+  const auto listed = list();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].name, "world");
+}
+
+TEST_F(Include, SourcePackage)
+{
+  if (!have_tool("dpkg-source")) {
+    GTEST_SKIP() << "dpkg-source is not installed";
+  }
+  const auto src_dir = work() / "src";
+  fs::create_directories(src_dir);
+  const auto dsc = build_source(src_dir, "gamma", "1.0", "1");
+  const auto result = include({dsc});
+  EXPECT_EQ(result.added, 1u);
+  const auto listed = list();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].type, repo::RecordType::source);
+  EXPECT_EQ(listed[0].architecture, "source");
+  const auto sources = util::read_file(top() / "main/source/Sources");
+  EXPECT_TRUE(contains(sources, "Package: gamma\n")) << sources;
+  EXPECT_TRUE(contains(sources, "Directory: pool/skaro/main/g/gamma\n")) << sources;
+  for (const auto* name : {"gamma_1.0-1.dsc", "gamma_1.0.orig.tar.gz"}) {
+    const auto pool_file = farm_dir() / "pool/skaro/main/g/gamma" / name;
+    ASSERT_TRUE(fs::exists(pool_file)) << name;
+    EXPECT_EQ(util::checksum_file(pool_file), util::checksum_file(src_dir / name));
+  }
+}
+
+} // namespace
+} // namespace prepo::test
