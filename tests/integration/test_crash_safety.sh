@@ -6,7 +6,10 @@
 #   - still has a published tree whose Release matches every file it lists,
 #   - and takes the next command with no manual step.
 # Kill moments are spread over the whole measured runtime of each command
-# (stratified, with random jitter; CRASH_SEED makes a run repeatable).
+# (stratified, with random jitter; CRASH_SEED makes a run repeatable), and
+# three more kills come on events: the first pool link of an include (after
+# its database commit) and a new dists/<dist>@<generation> directory
+# appearing during an include and during a publish.
 #
 #   CRASH_ROUNDS    include rounds (default 10)
 #   CRASH_OTHER     publish rounds and remove rounds each (default 3)
@@ -112,9 +115,48 @@ kill_after() {
   KILLED=0
   if kill -9 "$pid" 2>/dev/null; then KILLED=1; fi
   CMD_RC=0
-  wait "$pid" || CMD_RC=$?
+  { wait "$pid" || CMD_RC=$?; } 2>/dev/null
   # A kill sent just as the process was exiting does not count.
   if ((KILLED && CMD_RC != 137)); then KILLED=0; fi
+}
+
+# kill_on_path ROOT GLOB [new] cmd...: runs cmd in the background and
+# SIGKILLs it the moment a path matching ROOT/GLOB exists ("new": one that
+# did not exist at the start). Sets KILLED and CMD_RC like kill_after.
+kill_on_path() {
+  local root=$1 glob=$2 mode=$3
+  shift 3
+  local before="$TESTDIR/.glob.before"
+  (cd "$root" && compgen -G "$glob" || true) >"$before"
+  # Stopped before exec, so the watcher is ready before prepo runs.
+  bash -c 'kill -STOP $$; exec "$@"' _ "$@" >"$TESTDIR/.killed.out" 2>&1 &
+  local pid=$!
+  register_pid "$pid"
+  local i
+  for ((i = 0; i < 500; i++)); do
+    [[ $(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) == T ]] && break
+    sleep 0.01
+  done
+  KILLED=0
+  python3 - "$pid" "$root" "$glob" "$mode" "$before" <<'EOF' && KILLED=1
+import glob, os, signal, sys, time
+pid, root, pattern, mode, before = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+old = set(open(before).read().split()) if mode == "new" else set()
+os.kill(pid, signal.SIGCONT)
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    if {os.path.relpath(p, root) for p in glob.glob(os.path.join(root, pattern))} - old:
+        os.kill(pid, signal.SIGKILL)
+        sys.exit(0)
+    with open(f"/proc/{pid}/stat") as f:
+        if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+            sys.exit(1)
+sys.exit(1)
+EOF
+  CMD_RC=0
+  { wait "$pid" || CMD_RC=$?; } 2>/dev/null
+  if ((KILLED && CMD_RC != 137)); then KILLED=0; fi
+  ((KILLED)) || msg "the command ended before $glob appeared"
 }
 
 # A stratified random moment in slot I of N over a runtime of T ms:
@@ -158,17 +200,25 @@ published_matches_list() { # ROOT LISTFILE
   verify_release "$1/public/dev/dists/skaro" strict
 }
 
-include_round() { # I
+# include_round I [@GLOB [new]]: with @GLOB, the kill comes when a path
+# matching GLOB (relative to the root) appears; with "new", one that did not
+# match before the start.
+include_round() {
   local i=$1 root="$TESTDIR/r-inc-$1" ms state
   cp -a "$BASE" "$root"
-  ms=$(kill_moment "$i" "$ROUNDS" "$T_INCLUDE")
-  kill_after "$ms" "$PREPO" --root "$root" include dev/skaro "${BATCH[@]}"
+  if [[ ${2:-} == @* ]]; then
+    ms=${2#@}
+    kill_on_path "$root" "$ms" "${3:-}" "$PREPO" --root "$root" include dev/skaro "${BATCH[@]}"
+  else
+    ms=$(kill_moment "$i" "$ROUNDS" "$T_INCLUDE")
+    kill_after "$ms" "$PREPO" --root "$root" include dev/skaro "${BATCH[@]}"
+  fi
   if ((!KILLED && CMD_RC != 0)); then
     fail "include exited $CMD_RC without being killed: $(head -c 2000 "$TESTDIR/.killed.out")"
   fi
   check_after_kill "$root" include
   state=$(list_is_one_of "$root" "$TESTDIR/list.before" "$TESTDIR/list.after")
-  msg "include killed at ${ms}/${T_INCLUDE} ms (killed=$KILLED): state $state"
+  msg "include killed at ${ms}$([[ $ms == [0-9]* ]] && echo "/${T_INCLUDE} ms") (killed=$KILLED): state $state"
   # The next command just works.
   run_ok "$PREPO" --root "$root" include dev/skaro "${BATCH[@]}"
   sorted_list "$root" "$TESTDIR/.list.now"
@@ -179,23 +229,28 @@ include_round() { # I
   rm -rf "$root"
 }
 
-publish_round() { # I
+publish_round() { # I [@GLOB new]: as include_round
   local i=$1 root="$TESTDIR/r-pub-$1" ms
   cp -a "$BASE" "$root"
   run_ok "$PREPO" --root "$root" include --no-publish dev/skaro "${BATCH[@]}"
-  ms=$(kill_moment "$i" "$OTHER" "$T_PUBLISH")
-  kill_after "$ms" "$PREPO" --root "$root" publish dev
+  if [[ ${2:-} == @* ]]; then
+    ms=${2#@}
+    kill_on_path "$root" "$ms" "${3:-}" "$PREPO" --root "$root" publish dev
+  else
+    ms=$(kill_moment "$i" "$OTHER" "$T_PUBLISH")
+    kill_after "$ms" "$PREPO" --root "$root" publish dev
+  fi
   if ((!KILLED && CMD_RC != 0)); then
     fail "publish exited $CMD_RC without being killed: $(head -c 2000 "$TESTDIR/.killed.out")"
   fi
   check_after_kill "$root" publish
-  local state
-  state=$(list_is_one_of "$root" "$TESTDIR/list.after" "$TESTDIR/list.after")
-  msg "publish killed at ${ms}/${T_PUBLISH} ms (killed=$KILLED): list $state"
-  # The published tree is the old one (50 packages) or the new one (all).
+  # The list does not change; the published tree is the old one (50
+  # packages) or the new one (all).
+  list_is_one_of "$root" "$TESTDIR/list.after" "$TESTDIR/list.after" >/dev/null
   local names
   names=$(published_names "$root" | wc -l)
   ((names == 50 || names == 50 + N)) || fail "published index has $names packages, neither 50 nor $((50 + N))"
+  msg "publish killed at ${ms}$([[ $ms == [0-9]* ]] && echo "/${T_PUBLISH} ms") (killed=$KILLED): published tree $( ((names == 50)) && echo old || echo new)"
   run_ok "$PREPO" --root "$root" publish dev
   published_matches_list "$root" "$TESTDIR/list.after"
   run_ok "$PREPO" --root "$root" check
@@ -227,11 +282,29 @@ remove_round() { # I
   rm -rf "$root"
 }
 
+# The runtime varies from run to run (more under load), so timed kills may
+# all land before the include commits. These rounds kill on an event
+# instead: the first batch file appearing in the pool (after the database
+# commit, while the pool is linked), and the new dists/skaro@<generation>
+# directory appearing (while indexes are written, before the switch).
+test_kill_include_at_first_pool_link() {
+  include_round pool "@public/dev/pool/skaro/main/c/crash-*/*.deb"
+}
+
+test_kill_include_at_new_dists_dir() {
+  include_round dists "@public/dev/dists/skaro@[0-9]*" new
+}
+
+test_kill_publish_at_new_dists_dir() {
+  publish_round dists "@public/dev/dists/skaro@[0-9]*" new
+}
+
 tests=()
 for ((i = 0; i < ROUNDS; i++)); do
   eval "test_kill_include_$i() { include_round $i; }"
   tests+=("test_kill_include_$i")
 done
+tests+=(test_kill_include_at_first_pool_link test_kill_include_at_new_dists_dir test_kill_publish_at_new_dists_dir)
 for ((i = 0; i < OTHER; i++)); do
   eval "test_kill_publish_$i() { publish_round $i; }"
   eval "test_kill_remove_$i() { remove_round $i; }"
