@@ -8,6 +8,24 @@
 namespace prepo::cli {
 
 namespace {
+
+// Resident memory now and at its peak, in MiB, from /proc/self/status.
+std::string memory_report()
+{
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) {
+    return {};
+  }
+  char line[256];
+  long rss = 0, hwm = 0;
+  while (std::fgets(line, sizeof line, f)) {
+    std::sscanf(line, "VmRSS: %ld", &rss);
+    std::sscanf(line, "VmHWM: %ld", &hwm);
+  }
+  std::fclose(f);
+  return fmt::format(", RSS {} MiB (peak {} MiB)", rss / 1024, hwm / 1024);
+}
+
 // Plain (non-terminal) output reports only phases this long, so that short
 // commands and their one-line errors stay uncluttered.
 constexpr std::uint64_t plain_threshold = 500;
@@ -63,7 +81,8 @@ void TerminalProgress::finish()
       fmt::print(stderr, "{}: done in {:.1f} s\n", phase_, seconds);
     }
   } else if (total_ >= plain_threshold || verbose_) {
-    fmt::print(stderr, "{}: {} done in {:.3f} s\n", phase_, done_, seconds);
+    fmt::print(stderr, "{}: {} done in {:.3f} s{}\n", phase_, done_, seconds,
+               verbose_ ? memory_report() : std::string());
   }
 }
 

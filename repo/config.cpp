@@ -37,6 +37,12 @@ std::vector<std::string> split_words(std::string_view value)
 
 void append(std::string& out, std::string_view name, std::string_view value)
 {
+  // A newline would let one value write another field (e.g. a Description
+  // carrying "SignWith: ..."), so configuration values are single lines.
+  if (value.find_first_of("\r\n") != std::string_view::npos) {
+    throw util::Error("{}: value must be a single line: '{}'", name,
+                      value.substr(0, value.find_first_of("\r\n")));
+  }
   if (!value.empty()) {
     out += fmt::format("{}: {}\n", name, value);
   }
@@ -96,6 +102,7 @@ Distribution parse_distribution(const Stanza& stanza, const std::string& source)
   dist.description = optional_field(stanza, "Description");
   dist.sign_with = optional_field(stanza, "SignWith");
   dist.valid_for = optional_field(stanza, "Valid-For");
+  parse_duration(dist.valid_for, source + ": " + dist.full_name());
   dist.components = split_words(stanza.require("Components", source));
   for (const auto& c : dist.components) {
     require_simple_name(c, "component", source);
@@ -115,6 +122,25 @@ Distribution parse_distribution(const Stanza& stanza, const std::string& source)
 }
 
 } // namespace
+
+std::int64_t parse_duration(std::string_view text, std::string_view what)
+{
+  if (text.empty()) {
+    return 0;
+  }
+  std::int64_t n = 0;
+  std::size_t i = 0;
+  for (; i < text.size() && i < 9 && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+    n = n * 10 + (text[i] - '0');
+  }
+  const auto unit = text.substr(i);
+  if (i == 0 || (unit != "d" && unit != "h" && unit != "m")) {
+    throw util::Error("{}: Valid-For must be a number of days, hours or minutes (7d, 12h, 30m), "
+                      "not '{}'",
+                      what, text);
+  }
+  return n * (unit == "h" ? 3600 : unit == "m" ? 60 : 86400);
+}
 
 bool Distribution::has_component(std::string_view c) const
 {
@@ -264,6 +290,8 @@ std::vector<const Distribution*> Config::distributions_of(std::string_view farm)
 
 void Config::add_farm(Farm farm)
 {
+  // Through the parser, so that conf/ never holds what loading would refuse.
+  farm = parse_farm(parse_single_stanza(farm.to_text(), "farm " + farm.name), "farm " + farm.name);
   if (find_farm(farm.name)) {
     throw util::Error("farm '{}' already exists", farm.name);
   }

@@ -4,6 +4,7 @@
 // never configuration.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +67,9 @@ private:
   std::vector<Farm> farms_;
   std::vector<Distribution> distributions_;
 };
+
+// Seconds in "7d", "12h" or "30m" (0 for ""); Error naming `what` otherwise.
+std::int64_t parse_duration(std::string_view text, std::string_view what);
 
 // "dev/skaro" → {"dev", "skaro"}; Error if malformed.
 std::pair<std::string, std::string> split_dist_name(std::string_view text);

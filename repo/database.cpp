@@ -48,6 +48,7 @@ std::string encode(const FarmState& s)
   util::ByteWriter w;
   w.varint(s.current).varint(s.published).varint(s.oldest_kept).varint(s.publish_wanted);
   w.u8(s.ever_published ? 1 : 0);
+  w.varint(s.oldest_shown);
   return std::move(w).bytes();
 }
 
@@ -60,6 +61,7 @@ FarmState decode_farm_state(std::string_view bytes)
   s.oldest_kept = r.varint();
   s.publish_wanted = r.varint();
   s.ever_published = r.u8() != 0;
+  s.oldest_shown = r.varint();
   return s;
 }
 

@@ -178,10 +178,12 @@ void FarmUpdate::drop_generations()
 {
   auto state = txn_.farm_state(farm_.name);
   // Keep the farm's retention, never less than three (by-hash serves the
-  // two publishes before the current one), and never drop the published
-  // generation or anything after it: publishing walks those changes.
+  // two publishes before the current one), never drop the published
+  // generation or anything after it (publishing walks those changes), nor
+  // one a retained dists/<dist>@N directory still shows.
   const std::uint64_t keep = std::max<std::uint64_t>(farm_.keep_generations, 3);
-  while (state.current - state.oldest_kept + 1 > keep && state.oldest_kept < state.published) {
+  const auto floor = std::min(state.published, state.oldest_shown);
+  while (state.current - state.oldest_kept + 1 > keep && state.oldest_kept < floor) {
     const auto next_oldest = state.oldest_kept + 1;
     // Generation next_oldest becomes the oldest kept: the records its change
     // replaced no longer belong to any kept generation.

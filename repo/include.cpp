@@ -326,6 +326,7 @@ IncludeResult include_files(Session& session, const std::string& dist_name,
                             const std::vector<fs::path>& inputs, const IncludeOptions& options)
 {
   auto result = record_inputs(session, dist_name, inputs, options);
+  session.reopen_database();
   util::release_free_memory();
   session.run_pending_unlinks();
   if (options.publish && result.generation) {

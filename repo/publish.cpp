@@ -154,25 +154,6 @@ std::string config_digest(const Distribution& dist)
   return util::sha256_hex(dist.to_text());
 }
 
-std::time_t parse_duration(std::string_view text, std::string_view dist)
-{
-  if (text.empty()) {
-    return 0;
-  }
-  std::time_t n = 0;
-  std::size_t i = 0;
-  for (; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
-    n = n * 10 + (text[i] - '0');
-  }
-  const auto unit = text.substr(i);
-  if (i == 0 || (unit != "d" && unit != "h" && unit != "m" && unit != "")) {
-    throw util::Error("{}: Valid-For must be a number of days, hours or minutes (7d, 12h, 30m), "
-                      "not '{}'",
-                      dist, text);
-  }
-  return n * (unit == "h" ? 3600 : unit == "m" ? 60 : 86400);
-}
-
 struct CompressJob {
   Compression format;
   const Chunk* chunk;
@@ -232,6 +213,58 @@ std::string join_index(Compression format, const IndexPlan& plan,
     parts.push_back(&compressed.at({format, chunk.key}));
   }
   return util::join_chunks(format, parts);
+}
+
+// The plain index, chunk by chunk (never the whole text in memory twice),
+// hashed on the way.
+util::Checksums write_chunks(const fs::path& path, const std::vector<Chunk>& chunks)
+{
+  util::MultiHasher hasher;
+  util::FileWriter out(path);
+  for (const auto& chunk : chunks) {
+    hasher.update(chunk.text);
+    out.write(chunk.text);
+  }
+  out.close();
+  return hasher.finish();
+}
+
+// Makes dists/<dist> point at `name`: one rename, so clients see the old
+// or the new index set.
+void switch_to(const fs::path& dists_dir, const std::string& codename, const std::string& name)
+{
+  const auto link_tmp = dists_dir / (".link-" + codename);
+  util::remove_file_if_exists(link_tmp);
+  fs::create_symlink(name, link_tmp);
+  fs::rename(link_tmp, dists_dir / codename);
+}
+
+// The generation a dists/<dist>@<generation>[-n] directory shows.
+std::uint64_t shown_generation(std::string_view name)
+{
+  auto at = name.rfind('@');
+  std::uint64_t g = 0;
+  for (auto i = at + 1; at != std::string_view::npos && i < name.size() && std::isdigit(static_cast<unsigned char>(name[i])); ++i) {
+    g = g * 10 + static_cast<std::uint64_t>(name[i] - '0');
+  }
+  return g;
+}
+
+// Removes what a failed or killed publish left in dists/: directories of
+// this farm's distributions that are neither retained nor current.
+void sweep_dists(const fs::path& dists_dir, const std::set<std::string>& keep)
+{
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dists_dir, ec)) {
+    const auto name = entry.path().filename().string();
+    const bool ours = name.starts_with(".tmp-") || name.starts_with(".link-") ||
+                      name.find('@') != std::string::npos;
+    if (ours && !keep.contains(name) && !entry.is_symlink()) {
+      fs::remove_all(entry.path(), ec);
+    } else if (ours && name.starts_with(".link-")) {
+      fs::remove(entry.path(), ec);
+    }
+  }
 }
 
 std::string unique_directory_name(const fs::path& dists, const std::string& dist,
@@ -303,14 +336,7 @@ public:
         index.gz = plan.previous->gz;
         index.xz = plan.previous->xz;
       } else {
-        util::MultiHasher hasher;
-        std::string plain;
-        for (const auto& chunk : plan.chunks) {
-          plain += chunk.text;
-        }
-        hasher.update(plain);
-        index.plain = hasher.finish();
-        util::write_file_atomic(base, plain, util::Durability::no_flush);
+        index.plain = write_chunks(base, plan.chunks);
         for (auto format : {Compression::gzip, Compression::xz}) {
           auto data = join_index(format, plan, compressed);
           (format == Compression::gzip ? index.gz : index.xz) = util::checksum_bytes(data);
@@ -359,14 +385,10 @@ public:
         "{}: published unsigned (no SignWith): apt needs [trusted=yes] for it", dist_.full_name()));
     }
 
-    // Everything durable, then the switch: one rename makes it current.
+    // Durable and complete under its final name; not current until
+    // switch_to() renames the symlink.
     util::sync_filesystem(tmp);
     fs::rename(tmp, dists_dir_ / name);
-    const auto link_tmp = dists_dir_ / (".link-" + dist_.codename);
-    util::remove_file_if_exists(link_tmp);
-    fs::create_symlink(name, link_tmp);
-    fs::rename(link_tmp, dists_dir_ / dist_.codename);
-    util::fsync_dir(dists_dir_);
 
     info.recent.push_back(std::move(entries));
     info.directories.push_back(name);
@@ -531,15 +553,37 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
   progress.finish();
   auto compressed = compress_chunks(txn, changed, progress);
 
-  std::vector<std::string> stale_directories;
-  for (auto& w : work) {
-    progress.start(fmt::format("publishing {}", w.dist->full_name()), 0);
-    DistPublisher publisher(session, *w.dist, txn, state.current);
-    auto info = publisher.write(w.plans, w.previous, compressed);
-    while (info.directories.size() > 3) {
-      stale_directories.push_back(info.directories.back());
-      info.directories.pop_back();
+  // Write every distribution's new directory first; switch the symlinks
+  // only when all of them exist, then commit. A failure before the switch
+  // leaves the published tree as it was (the sweep removes the new
+  // directories); a kill after it leaves a tree the next publish redoes.
+  const auto dists_dir = session.root().farm_dir(farm_name) / "dists";
+  std::vector<PublishedDist> infos;
+  try {
+    for (auto& w : work) {
+      progress.start(fmt::format("publishing {}", w.dist->full_name()), 0);
+      DistPublisher publisher(session, *w.dist, txn, state.current);
+      infos.push_back(publisher.write(w.plans, w.previous, compressed));
+      while (infos.back().directories.size() > 3) {
+        infos.back().directories.pop_back();
+      }
+      progress.finish();
     }
+  } catch (...) {
+    std::error_code ec;
+    for (const auto& info : infos) {
+      fs::remove_all(dists_dir / info.directories.front(), ec);
+    }
+    throw;
+  }
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    switch_to(dists_dir, work[i].dist->codename, infos[i].directories.front());
+  }
+  if (!work.empty()) {
+    util::fsync_dir(dists_dir);
+  }
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    const auto& info = infos[i];
     // References first, releases second: a chunk shared by the old and the
     // new index must never drop to zero in between.
     for (const auto& index : info.indexes) {
@@ -550,8 +594,8 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
         }
       }
     }
-    if (w.previous) {
-      for (const auto& index : w.previous->indexes) {
+    if (work[i].previous) {
+      for (const auto& index : work[i].previous->indexes) {
         for (const auto& key : index.chunk_keys) {
           for (auto format : {Compression::gzip, Compression::xz}) {
             txn.ref_chunk(format, key, nullptr, -1);
@@ -559,10 +603,20 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
         }
       }
     }
-    txn.put_published(farm_name, w.dist->codename, info);
-    progress.finish();
-    result.published.push_back(fmt::format("{}@{}", w.dist->full_name(), state.current));
+    txn.put_published(farm_name, work[i].dist->codename, info);
+    result.published.push_back(fmt::format("{}@{}", work[i].dist->full_name(), state.current));
   }
+  // What every retained directory shows, over all distributions.
+  std::set<std::string> retained;
+  std::uint64_t oldest_shown = state.current;
+  for (const auto* dist : dists) {
+    auto info = txn.published(farm_name, dist->codename);
+    for (const auto& dir : info ? info->directories : std::vector<std::string>{}) {
+      retained.insert(dir);
+      oldest_shown = std::min(oldest_shown, shown_generation(dir));
+    }
+  }
+  state.oldest_shown = oldest_shown;
   state.published = state.current;
   state.ever_published = true;
   txn.put_farm_state(farm_name, state);
@@ -570,11 +624,7 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
   txn.commit();
   progress.finish();
 
-  const auto dists_dir = session.root().farm_dir(farm_name) / "dists";
-  for (const auto& dir : stale_directories) {
-    std::error_code ec;
-    fs::remove_all(dists_dir / dir, ec);
-  }
+  sweep_dists(dists_dir, retained);
   if (result.published.empty()) {
     progress.note(fmt::format("nothing to publish: farm {} indexes are unchanged", farm_name));
     result.nothing_to_do = true;

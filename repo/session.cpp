@@ -20,6 +20,12 @@ Session::Session(Root root, const Options& options, util::Progress& progress)
   run_pending_unlinks();
 }
 
+void Session::reopen_database()
+{
+  db_.reset();
+  db_ = std::make_unique<Database>(root_, false);
+}
+
 void Session::run_pending_unlinks()
 {
   std::vector<std::string> paths;

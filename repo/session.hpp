@@ -32,6 +32,11 @@ public:
   const pool::ContentStore& store() const { return store_; }
   util::Progress& progress() { return progress_; }
 
+  // Close and reopen the database: LMDB keeps the page buffers of a large
+  // write transaction on a free list until the environment closes, so a
+  // command that publishes after a large change reopens in between.
+  void reopen_database();
+
   // Unlink files whose last reference went away in a committed transaction.
   void run_pending_unlinks();
   // Finish publishes a killed command left undone.

@@ -332,6 +332,24 @@ void write_file_atomic(const fs::path& path, std::string_view data, Durability d
   }
 }
 
+FileWriter::FileWriter(const fs::path& path)
+  : path_(path), fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644))
+{
+  if (!fd_) {
+    throw_errno("cannot create", path.native());
+  }
+}
+
+void FileWriter::write(std::string_view data)
+{
+  write_all(fd_.get(), data, path_);
+}
+
+void FileWriter::close()
+{
+  close_checked(fd_, path_);
+}
+
 Fd open_read(const fs::path& path)
 {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));

@@ -27,6 +27,20 @@ enum class Durability { flush, no_flush };
 void write_file_atomic(const fs::path& path, std::string_view data,
                        Durability durability = Durability::flush, int mode = 0644);
 
+// Writes a new file piece by piece (created exclusively, mode 0644, no
+// flush): for outputs too large to assemble in memory first.
+class FileWriter {
+public:
+  explicit FileWriter(const fs::path& path);
+  void write(std::string_view data);
+  void close(); // errors on close are reported; the destructor only closes
+  ~FileWriter() = default;
+
+private:
+  fs::path path_;
+  Fd fd_;
+};
+
 // Open for reading; throws Error naming the path.
 Fd open_read(const fs::path& path);
 

@@ -352,6 +352,8 @@ protected:
     auto state = txn.farm_state(farm);
     state.published = state.current;
     state.ever_published = true;
+    // As publish_farm records it when only the new directory is retained.
+    state.oldest_shown = state.current;
     txn.put_farm_state(farm, state);
     txn.commit();
   }

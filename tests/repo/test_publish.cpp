@@ -304,11 +304,11 @@ TEST_F(Publish, AFailedPublishLeavesTheTreeAsTheDatabaseRecordsIt)
 {
   include({make_deb("hello", "1.0-1")});
   ASSERT_EQ(fs::read_symlink(top()), fs::path("skaro@1"));
-  // A second distribution publishing cannot finish (edited by hand, as
-  // `prepo dist add --valid-for` also allows).
+  // A second distribution publishing cannot finish: edited by hand to sign
+  // with a key nobody has (prepo dist add would refuse it).
   auto text = read(root().distributions_file());
   text += "\nFarm: dev\nCodename: tardis\nComponents: main\nArchitectures: amd64\n"
-          "Valid-For: 2weeks\n";
+          "SignWith: 0123456789ABCDEF0123456789ABCDEF01234567\n";
   util::write_file_atomic(root().distributions_file(), text);
   include_only({make_deb("world", "1.0-1")});
   EXPECT_THROW(publish(), util::Error);
