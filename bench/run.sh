@@ -83,7 +83,7 @@ measure() {
   /usr/bin/time -f '%e %M' -o "$tf" "$@" >>"$log" 2>&1 || rc=$?
   local secs kb
   read -r secs kb < <(tail -n1 "$tf")
-  SECS[$key]=$(python3 -c "print(round(${SECS[$key]:-0} + $secs, 2))")
+  SECS[$key]=$(python3 -c "print(f'{${SECS[$key]:-0} + $secs:.2f}')")
   if ((kb > ${RSS[$key]:-0})); then RSS[$key]=$kb; fi
   local short="$*"
   short=${short//$DEBS/DEBS}
@@ -190,6 +190,7 @@ EOF
 }
 
 VERSIONS=()
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for t in $TOOLS; do
   echo "# running $t" >&2
   "run_$t"
@@ -203,7 +204,7 @@ report() {
   echo "$N generated .debs ($(du -sh "$DEBS" | cut -f1) in all), one distribution, component main,"
   echo "architecture amd64, Packages plain+gz+xz (aptly: plain+gz+bz2, no Contents), no signing."
   echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, $(. /etc/os-release && echo "$PRETTY_NAME");"
-  echo "warm page cache, all trees on one file system. Versions: $(IFS=';'; echo "${VERSIONS[*]}" | sed 's/;/; /g')."
+  echo "load average before the run: $LOAD_BEFORE; warm page cache, all trees on one file system. Versions: $(IFS=';'; echo "${VERSIONS[*]}" | sed 's/;/; /g')."
   echo
   echo "| tool | scenario | seconds | peak RSS MB |"
   echo "| --- | --- | ---: | ---: |"
