@@ -29,7 +29,8 @@ void add_farm_command(CLI::App& app, Context& ctx)
   add->add_flag("--private", args->is_private,
                 "Serve only to token holders (see prepo serve)");
   add->add_option("--keep-generations", args->keep,
-                  "Generations kept for rollback (at least 3)");
+                  "Generations kept for rollback (at least 3)")
+    ->check(CLI::Range(3u, 100000u));
   add->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
       if (!repo::is_valid_simple_name(args->name)) {
@@ -41,7 +42,7 @@ void add_farm_command(CLI::App& app, Context& ctx)
       farm.name = args->name;
       farm.description = args->description;
       farm.is_private = args->is_private;
-      farm.keep_generations = std::max(3u, args->keep);
+      farm.keep_generations = args->keep;
       session.config().add_farm(farm);
       session.config().save(session.root());
       ctx.progress().note(fmt::format("farm {} added; publishes to {}", farm.name,

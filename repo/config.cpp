@@ -62,8 +62,33 @@ std::string optional_field(const Stanza& stanza, std::string_view name)
   return value ? std::string(*value) : std::string();
 }
 
+// A typo in a field name must not silently change behaviour (a misspelt
+// SignWith would publish unsigned), so unknown fields are errors.
+void require_known_fields(const Stanza& stanza, std::initializer_list<std::string_view> known,
+                          std::string_view source)
+{
+  for (const auto& field : stanza.fields()) {
+    bool ok = false;
+    for (auto name : known) {
+      ok = ok || iequals(field.name, name);
+    }
+    if (!ok) {
+      throw util::Error("{}: unknown field '{}' (known: {})", source, field.name,
+                        fmt::join(known, ", "));
+    }
+  }
+}
+
+// "conf/distributions (stanza 2)": where a stanza is, for messages.
+std::string stanza_source(const std::string& file, std::size_t index)
+{
+  return fmt::format("{} (stanza {})", file, index + 1);
+}
+
 Farm parse_farm(const Stanza& stanza, const std::string& source)
 {
+  require_known_fields(stanza, {"Farm", "Description", "Visibility", "Keep-Generations", "Children"},
+                       source);
   Farm farm;
   farm.name = std::string(stanza.require("Farm", source));
   require_simple_name(farm.name, "farm", source);
@@ -78,9 +103,10 @@ Farm parse_farm(const Stanza& stanza, const std::string& source)
   if (auto keep = stanza.get("Keep-Generations")) {
     unsigned n = 0;
     auto [end, ec] = std::from_chars(keep->data(), keep->data() + keep->size(), n);
-    if (ec != std::errc() || end != keep->data() + keep->size() || n < 1) {
-      throw util::Error("{}: farm {}: Keep-Generations must be a number >= 1, not '{}'", source,
-                        farm.name, *keep);
+    if (ec != std::errc() || end != keep->data() + keep->size() || n < 3) {
+      throw util::Error("{}: farm {}: Keep-Generations must be a number >= 3 (by-hash serves "
+                        "the two publishes before the current one), not '{}'",
+                        source, farm.name, *keep);
     }
     farm.keep_generations = n;
   }
@@ -90,6 +116,10 @@ Farm parse_farm(const Stanza& stanza, const std::string& source)
 
 Distribution parse_distribution(const Stanza& stanza, const std::string& source)
 {
+  require_known_fields(stanza,
+                       {"Farm", "Codename", "Suite", "Version", "Origin", "Label", "Description",
+                        "Components", "Architectures", "SignWith", "Valid-For"},
+                       source);
   Distribution dist;
   dist.farm = std::string(stanza.require("Farm", source));
   dist.codename = std::string(stanza.require("Codename", source));
@@ -201,32 +231,43 @@ Config Config::load(const Root& root)
 {
   Config config;
   const auto farms_source = root.farms_file().string();
-  for (const auto& stanza :
-       parse_deb822(util::read_file(root.farms_file(), 16 << 20), farms_source, true)) {
-    config.add_farm(parse_farm(stanza, farms_source));
+  config.farms_text_ = util::read_file(root.farms_file(), 16 << 20);
+  auto farm_stanzas = parse_deb822(config.farms_text_, farms_source, true);
+  for (std::size_t i = 0; i < farm_stanzas.size(); ++i) {
+    config.add_farm(parse_farm(farm_stanzas[i], stanza_source(farms_source, i)));
   }
   const auto dists_source = root.distributions_file().string();
-  for (const auto& stanza :
-       parse_deb822(util::read_file(root.distributions_file(), 16 << 20), dists_source, true)) {
-    auto dist = parse_distribution(stanza, dists_source);
+  config.dists_text_ = util::read_file(root.distributions_file(), 16 << 20);
+  auto dist_stanzas = parse_deb822(config.dists_text_, dists_source, true);
+  for (std::size_t i = 0; i < dist_stanzas.size(); ++i) {
+    auto dist = parse_distribution(dist_stanzas[i], stanza_source(dists_source, i));
     if (!config.find_farm(dist.farm)) {
       throw util::Error("{}: distribution {} names unknown farm '{}'", dists_source,
                         dist.full_name(), dist.farm);
     }
     config.add_distribution(std::move(dist));
   }
+  config.loaded_farms_ = config.farms_.size();
+  config.loaded_dists_ = config.distributions_.size();
   return config;
 }
 
 void Config::save(const Root& root) const
 {
-  std::string farms = "# Farms, one stanza each (see docs/configuration.md).\n";
-  for (const auto& farm : farms_) {
-    farms += "\n" + farm.to_text();
+  // What was loaded stays as the user wrote it (comments, order, spelling);
+  // what was added since is appended.
+  std::string farms = farms_text_.empty()
+                        ? std::string("# Farms, one stanza each (see docs/configuration.md).\n")
+                        : farms_text_;
+  for (auto i = loaded_farms_; i < farms_.size(); ++i) {
+    farms += (farms.ends_with("\n") ? "\n" : "\n\n") + farms_[i].to_text();
   }
-  std::string dists = "# Distributions, one stanza each (see docs/configuration.md).\n";
-  for (const auto& dist : distributions_) {
-    dists += "\n" + dist.to_text();
+  std::string dists =
+    dists_text_.empty()
+      ? std::string("# Distributions, one stanza each (see docs/configuration.md).\n")
+      : dists_text_;
+  for (auto i = loaded_dists_; i < distributions_.size(); ++i) {
+    dists += (dists.ends_with("\n") ? "\n" : "\n\n") + distributions_[i].to_text();
   }
   // Distributions first: a farms file naming a farm whose distributions are
   // missing is valid; the reverse is not.

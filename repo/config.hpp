@@ -48,7 +48,9 @@ struct Farm {
 class Config {
 public:
   static Config load(const Root& root);
-  void save(const Root& root) const; // both files, atomically each
+  // Both files, atomically each. Stanzas loaded from them are kept as the
+  // user wrote them (comments included); added ones are appended.
+  void save(const Root& root) const;
 
   const std::vector<Farm>& farms() const { return farms_; }
   const std::vector<Distribution>& distributions() const { return distributions_; }
@@ -66,6 +68,8 @@ public:
 private:
   std::vector<Farm> farms_;
   std::vector<Distribution> distributions_;
+  std::string farms_text_, dists_text_; // as loaded
+  std::size_t loaded_farms_ = 0, loaded_dists_ = 0;
 };
 
 // Seconds in "7d", "12h" or "30m" (0 for ""); Error naming `what` otherwise.

@@ -99,7 +99,8 @@ Generation decode_generation(std::string_view bytes)
 std::string encode(const PublishedDist& p)
 {
   util::ByteWriter w;
-  w.varint(p.generation).str(p.config_digest).varint(p.indexes.size());
+  w.varint(p.generation).str(p.config_digest).varint(static_cast<std::uint64_t>(p.date));
+  w.varint(p.indexes.size());
   for (const auto& index : p.indexes) {
     w.str(index.path).str(index.content_key);
     write_checksums(w, index.plain);
@@ -131,6 +132,7 @@ PublishedDist decode_published(std::string_view bytes)
   PublishedDist p;
   p.generation = r.varint();
   p.config_digest = r.str();
+  p.date = static_cast<std::int64_t>(r.varint());
   auto n = r.varint();
   for (std::uint64_t i = 0; i < n; ++i) {
     PublishedIndex index;

@@ -71,6 +71,7 @@ struct PublishedIndex {
 struct PublishedDist {
   std::uint64_t generation = 0; // its directory is dists/<dist>@<generation>
   std::string config_digest;
+  std::int64_t date = 0; // the Release Date
   std::vector<PublishedIndex> indexes;
   // Files listed by this and the previous publishes (newest first, at most
   // three): by-hash keeps them so a client between InRelease and indexes

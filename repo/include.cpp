@@ -233,9 +233,24 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
   std::vector<bool> wanted(prepared.size(), false);
   std::map<std::string, std::pair<std::string, std::string>> batch_paths; // path -> sha, input
   std::vector<std::pair<std::string, std::string>> replacements;         // path, new sha
+  std::map<std::string, const Prepared*> batch_slots;
   for (std::size_t i = 0; i < prepared.size(); ++i) {
     auto& p = prepared[i];
     const auto id = p.record.id();
+    if (auto [it, fresh] = batch_slots.try_emplace(p.slot, &p); !fresh) {
+      if (it->second->record.id() == id) {
+        continue; // the same package named twice
+      }
+      // Two versions of one package: which one was meant is not ours to
+      // guess. (The same version with other bytes is a clash, reported
+      // below with both sums.)
+      if (it->second->record.version != p.record.version) {
+        throw util::Error("{}: {} {} ({}) is also given as {} by {}; include one of them",
+                          p.input,
+                        p.record.name, p.record.version, p.record.architecture,
+                          it->second->record.version, it->second->input);
+      }
+    }
     auto existing = update.current(dist.codename, p.slot);
     if (existing && *existing == id) {
       progress.note(fmt::format("{}: already in {} with the same bytes, nothing to do", p.input,
@@ -330,7 +345,8 @@ IncludeResult include_files(Session& session, const std::string& dist_name,
   util::release_free_memory();
   session.run_pending_unlinks();
   if (options.publish && result.generation) {
-    publish_farm(session, session.config().distribution(dist_name).farm, PublishOptions{});
+    publish_after_change(session, session.config().distribution(dist_name).farm,
+                         result.generation);
   }
   return result;
 }

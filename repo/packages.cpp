@@ -65,8 +65,8 @@ RemoveResult remove_packages(Session& session, const std::string& dist_name,
   auto change = update.finish(options.publish);
   txn.commit();
   session.run_pending_unlinks();
-  if (options.publish) {
-    publish_farm(session, farm.name, PublishOptions{});
+  if (options.publish && change.generation) {
+    publish_after_change(session, farm.name, change.generation);
   }
   return {change.removed, change.generation};
 }

@@ -154,6 +154,18 @@ std::string config_digest(const Distribution& dist)
   return util::sha256_hex(dist.to_text());
 }
 
+// Whether the published Release of `dist` still stands: same configuration,
+// and, with Valid-For, less than half of its validity gone (so a publish
+// run from cron keeps Valid-Until ahead of clients).
+bool still_current(const Distribution& dist, const PublishedDist& published)
+{
+  if (published.config_digest != config_digest(dist)) {
+    return false;
+  }
+  const auto valid = parse_duration(dist.valid_for, dist.full_name());
+  return valid == 0 || std::time(nullptr) < published.date + valid / 2;
+}
+
 struct CompressJob {
   Compression format;
   const Chunk* chunk;
@@ -321,6 +333,7 @@ public:
     PublishedDist info;
     info.generation = generation_;
     info.config_digest = config_digest(dist_);
+    info.date = fields.date;
     std::vector<ReleaseEntry> entries;
     for (auto& plan : plans) {
       PublishedIndex index;
@@ -375,11 +388,18 @@ public:
     util::write_file_atomic(tmp / "Release", release, util::Durability::no_flush);
     if (!dist_.sign_with.empty()) {
       util::gpg::SignOptions sign{dist_.sign_with, ""};
-      util::write_file_atomic(tmp / "Release.gpg", util::gpg::detach_sign(release, sign),
-                              util::Durability::no_flush);
+      std::string detached, inline_signed;
+      try {
+        detached = util::gpg::detach_sign(release, sign);
+        inline_signed = util::gpg::clearsign(release, sign);
+      } catch (const util::Error& e) {
+        throw util::Error("{}: cannot sign Release: {} (prepo signs without a terminal: the key "
+                          "needs no passphrase, or gpg-agent must have it cached)",
+                          dist_.full_name(), e.what());
+      }
+      util::write_file_atomic(tmp / "Release.gpg", detached, util::Durability::no_flush);
       // InRelease last: it is what apt reads first.
-      util::write_file_atomic(tmp / "InRelease", util::gpg::clearsign(release, sign),
-                              util::Durability::no_flush);
+      util::write_file_atomic(tmp / "InRelease", inline_signed, util::Durability::no_flush);
     } else {
       session_.progress().note(fmt::format(
         "{}: published unsigned (no SignWith): apt needs [trusted=yes] for it", dist_.full_name()));
@@ -481,6 +501,17 @@ void link_new_files(Session& session, const DbTxn& txn, const std::string& farm,
 
 } // namespace
 
+void publish_after_change(Session& session, const std::string& farm, std::uint64_t generation)
+{
+  try {
+    publish_farm(session, farm, PublishOptions{});
+  } catch (const util::Error& e) {
+    throw util::Error("farm {}: generation {} is recorded but not published: {} (fix it, then "
+                      "run 'prepo publish {}')",
+                      farm, generation, e.what(), farm);
+  }
+}
+
 PublishResult publish_farm(Session& session, const std::string& farm_name,
                            const PublishOptions& options)
 {
@@ -495,7 +526,7 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
     bool same = true;
     for (const auto* dist : dists) {
       auto published = txn.published(farm_name, dist->codename);
-      same = same && published && published->config_digest == config_digest(*dist);
+      same = same && published && still_current(*dist, *published);
     }
     if (same) {
       progress.note(fmt::format("nothing to publish: farm {} is published at generation {} and "
@@ -525,8 +556,7 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
   std::vector<IndexPlan*> changed;
   for (const auto* dist : dists) {
     DistWork w{dist, txn.published(farm_name, dist->codename), plan_indexes(txn, *dist)};
-    bool differs = options.force || !w.previous ||
-                   w.previous->config_digest != config_digest(*dist) ||
+    bool differs = options.force || !w.previous || !still_current(*dist, *w.previous) ||
                    w.previous->indexes.size() != w.plans.size();
     for (auto& plan : w.plans) {
       if (w.previous) {
@@ -604,7 +634,7 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
       }
     }
     txn.put_published(farm_name, work[i].dist->codename, info);
-    result.published.push_back(fmt::format("{}@{}", work[i].dist->full_name(), state.current));
+    result.published.push_back(farm_name + "/" + info.directories.front());
   }
   // What every retained directory shows, over all distributions.
   std::set<std::string> retained;

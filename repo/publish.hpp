@@ -33,4 +33,8 @@ struct PublishResult {
 
 PublishResult publish_farm(Session& session, const std::string& farm, const PublishOptions& options);
 
+// For commands that committed a change and then publish it: a failure says
+// that the change is recorded and how to publish it once fixed.
+void publish_after_change(Session& session, const std::string& farm, std::uint64_t generation);
+
 } // namespace prepo::repo

@@ -60,7 +60,13 @@ void Session::finish_interrupted_publishes()
   }
   for (const auto& farm : farms) {
     progress_.note(fmt::format("finishing the interrupted publish of farm {}", farm));
-    publish_farm(*this, farm, PublishOptions{});
+    // A publish that cannot succeed (a key gone, a bad hand edit) must not
+    // stop the commands that would fix it: say so and go on.
+    try {
+      publish_farm(*this, farm, PublishOptions{});
+    } catch (const util::Error& e) {
+      progress_.note(fmt::format("could not publish farm {} yet: {}", farm, e.what()));
+    }
   }
 }
 

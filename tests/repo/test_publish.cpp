@@ -264,7 +264,7 @@ TEST_F(Publish, ForcedPublishWritesANewDirectoryForTheSameGeneration)
   const auto before = read(top() / amd64_packages);
   const auto result = publish(true);
   EXPECT_FALSE(result.nothing_to_do);
-  EXPECT_EQ(result.published, (std::vector<std::string>{"dev/skaro@1"}));
+  EXPECT_EQ(result.published, (std::vector<std::string>{"dev/skaro@1-2"}));
   EXPECT_EQ(fs::read_symlink(top()), fs::path("skaro@1-2"));
   EXPECT_TRUE(fs::is_directory(dists_dir() / "skaro@1"));
   EXPECT_EQ(read(top() / amd64_packages), before);
