@@ -1,7 +1,9 @@
+#include <algorithm>
 #include <fmt/format.h>
 
 #include "cli/context.hpp"
 #include "repo/names.hpp"
+#include "stack/farm_graph.hpp"
 #include "util/error.hpp"
 
 namespace prepo::cli {
@@ -13,6 +15,7 @@ struct FarmAddArgs {
   std::string description;
   bool is_private = false;
   unsigned keep = 10;
+  std::vector<std::string> from;
 };
 
 } // namespace
@@ -26,6 +29,8 @@ void add_farm_command(CLI::App& app, Context& ctx)
   auto* add = farm->add_subcommand("add", "Add a farm, published under public/NAME/");
   add->add_option("name", args->name, "Farm name (lowercase letters, digits, . _ -)")->required();
   add->add_option("--description", args->description, "What the farm is for");
+  add->add_option("--from", args->from,
+                  "A child farm this one may copy from with prepo promote (repeatable)");
   add->add_flag("--private", args->is_private,
                 "Serve only to token holders (see prepo serve)");
   add->add_option("--keep-generations", args->keep,
@@ -44,6 +49,15 @@ void add_farm_command(CLI::App& app, Context& ctx)
       farm.is_private = args->is_private;
       farm.keep_generations = args->keep;
       session.config().add_farm(farm);
+      for (const auto& child : args->from) {
+        if (child.find("://") != std::string::npos) {
+          throw util::Error("--from {}: remote child farms (by URL) are not supported yet", child);
+        }
+        stack::check_new_child(session.config(), farm.name, child);
+        auto children = session.config().farm(farm.name).children;
+        children.push_back(child);
+        session.config().set_children(farm.name, children);
+      }
       session.config().save(session.root());
       ctx.progress().note(fmt::format("farm {} added; publishes to {}", farm.name,
                                       session.root().farm_dir(farm.name).string()));
@@ -51,7 +65,48 @@ void add_farm_command(CLI::App& app, Context& ctx)
     };
   });
 
-  auto* list = farm->add_subcommand("list", "List farms and their distributions");
+  struct ChildArgs {
+    std::string parent, child;
+  };
+  auto child_args = std::make_shared<ChildArgs>();
+  auto* add_child = farm->add_subcommand("add-child", "Let PARENT copy from CHILD (prepo promote)");
+  add_child->add_option("parent", child_args->parent, "Parent farm")->required();
+  add_child->add_option("child", child_args->child, "Child farm")->required();
+  add_child->callback([&ctx, child_args] {
+    ctx.run = [&ctx, child_args] {
+      auto session = ctx.open_session();
+      stack::check_new_child(session.config(), child_args->parent, child_args->child);
+      auto children = session.config().farm(child_args->parent).children;
+      children.push_back(child_args->child);
+      session.config().set_children(child_args->parent, children);
+      session.config().save(session.root());
+      ctx.progress().note(
+        fmt::format("{} may now copy from {}", child_args->parent, child_args->child));
+      return 0;
+    };
+  });
+  auto* remove_child =
+    farm->add_subcommand("remove-child", "Stop PARENT copying from CHILD (nothing else changes)");
+  remove_child->add_option("parent", child_args->parent, "Parent farm")->required();
+  remove_child->add_option("child", child_args->child, "Child farm")->required();
+  remove_child->callback([&ctx, child_args] {
+    ctx.run = [&ctx, child_args] {
+      auto session = ctx.open_session();
+      auto children = session.config().farm(child_args->parent).children;
+      auto it = std::find(children.begin(), children.end(), child_args->child);
+      if (it == children.end()) {
+        throw util::Error("farm {} has no child {}", child_args->parent, child_args->child);
+      }
+      children.erase(it);
+      session.config().set_children(child_args->parent, children);
+      session.config().save(session.root());
+      ctx.progress().note(
+        fmt::format("{} no longer copies from {}", child_args->parent, child_args->child));
+      return 0;
+    };
+  });
+
+  auto* list = farm->add_subcommand("list", "List farms as a tree of parents and children");
   auto json = std::make_shared<bool>(false);
   list->add_flag("--json", *json, "Print JSON");
   list->callback([&ctx, json] {
@@ -60,7 +115,8 @@ void add_farm_command(CLI::App& app, Context& ctx)
       repo::DbTxn txn(reader.db, util::lmdb::Txn::Mode::read);
       std::string out = *json ? "[" : "";
       bool first = true;
-      for (const auto& f : reader.config.farms()) {
+      for (const auto& [name, depth] : stack::farm_tree(reader.config)) {
+        const auto& f = reader.config.farm(name);
         auto state = txn.farm_state(f.name);
         std::vector<std::string> dists;
         for (const auto* d : reader.config.distributions_of(f.name)) {
@@ -71,13 +127,19 @@ void add_farm_command(CLI::App& app, Context& ctx)
           for (const auto& d : dists) {
             names += (names.empty() ? "" : ",") + json_quote(d);
           }
+          std::string children;
+          for (const auto& c : f.children) {
+            children += (children.empty() ? "" : ",") + json_quote(c);
+          }
           out += fmt::format("{}{{\"name\":{},\"visibility\":\"{}\",\"distributions\":[{}],"
-                             "\"generation\":{},\"published\":{}}}",
+                             "\"children\":[{}],\"depth\":{},\"generation\":{},"
+                             "\"published\":{}}}",
                              first ? "" : ",", json_quote(f.name),
-                             f.is_private ? "private" : "public", names, state.current,
-                             state.published);
+                             f.is_private ? "private" : "public", names, children, depth,
+                             state.current, state.published);
         } else {
-          out += fmt::format("{} ({}) generation {}, published {}: {}\n", f.name,
+          out += fmt::format("{}{} ({}) generation {}, published {}: {}\n",
+                             std::string(2 * static_cast<std::size_t>(depth), ' '), f.name,
                              f.is_private ? "private" : "public", state.current, state.published,
                              dists.empty() ? "no distributions" : fmt::format("{}", fmt::join(dists, " ")));
         }

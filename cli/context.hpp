@@ -39,6 +39,11 @@ void add_list_command(CLI::App& app, Context& ctx);
 void add_remove_command(CLI::App& app, Context& ctx);
 void add_publish_command(CLI::App& app, Context& ctx);
 void add_check_command(CLI::App& app, Context& ctx);
+void add_promote_command(CLI::App& app, Context& ctx);
+void add_generations_command(CLI::App& app, Context& ctx);
+void add_diff_command(CLI::App& app, Context& ctx);
+void add_rollback_command(CLI::App& app, Context& ctx);
+void add_gc_command(CLI::App& app, Context& ctx);
 
 // A JSON string literal.
 std::string json_quote(std::string_view s);

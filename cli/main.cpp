@@ -85,6 +85,11 @@ int main(int argc, char** argv)
   cli::add_remove_command(app, ctx);
   cli::add_publish_command(app, ctx);
   cli::add_check_command(app, ctx);
+  cli::add_promote_command(app, ctx);
+  cli::add_generations_command(app, ctx);
+  cli::add_diff_command(app, ctx);
+  cli::add_rollback_command(app, ctx);
+  cli::add_gc_command(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -227,6 +227,47 @@ std::string Farm::to_text() const
   return out;
 }
 
+namespace {
+
+// The farms file with one stanza's Children line replaced (or added after
+// its Farm line, or removed), every other line kept as written.
+std::string edit_children(std::string_view text, const std::string& farm,
+                          const std::string& children_line)
+{
+  std::string out;
+  bool in_target = false, skipping = false;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto end = text.find('\n', pos);
+    auto line = text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    pos = end == std::string_view::npos ? text.size() : end + 1;
+    const bool continuation = !line.empty() && (line[0] == ' ' || line[0] == '\t');
+    if (skipping && continuation) {
+      continue;
+    }
+    skipping = false;
+    if (line.empty() || line.find_first_not_of(" \t") == std::string_view::npos) {
+      in_target = false;
+    } else if (!continuation && line.starts_with("Farm:")) {
+      auto value = line.substr(5);
+      value.remove_prefix(std::min(value.find_first_not_of(" \t"), value.size()));
+      in_target = value.substr(0, value.find_last_not_of(" \t") + 1) == farm;
+      out.append(line).push_back('\n');
+      if (in_target && !children_line.empty()) {
+        out += children_line;
+      }
+      continue;
+    } else if (in_target && !continuation && iequals(line.substr(0, line.find(':')), "Children")) {
+      skipping = true; // the old line and its continuations
+      continue;
+    }
+    out.append(line).push_back('\n');
+  }
+  return out;
+}
+
+} // namespace
+
 Config Config::load(const Root& root)
 {
   Config config;
@@ -259,6 +300,12 @@ void Config::save(const Root& root) const
   std::string farms = farms_text_.empty()
                         ? std::string("# Farms, one stanza each (see docs/configuration.md).\n")
                         : farms_text_;
+  for (const auto& name : edited_farms_) {
+    const auto& children = find_farm(name)->children;
+    farms = edit_children(farms, name,
+                          children.empty() ? std::string()
+                                           : fmt::format("Children: {}\n", join(children)));
+  }
   for (auto i = loaded_farms_; i < farms_.size(); ++i) {
     farms += (farms.ends_with("\n") ? "\n" : "\n\n") + farms_[i].to_text();
   }
@@ -337,6 +384,20 @@ void Config::add_farm(Farm farm)
     throw util::Error("farm '{}' already exists", farm.name);
   }
   farms_.push_back(std::move(farm));
+}
+
+void Config::set_children(const std::string& name, std::vector<std::string> children)
+{
+  for (std::size_t i = 0; i < farms_.size(); ++i) {
+    if (farms_[i].name == name) {
+      farms_[i].children = std::move(children);
+      if (i < loaded_farms_) {
+        edited_farms_.push_back(name);
+      }
+      return;
+    }
+  }
+  throw util::Error("unknown farm '{}'", name);
 }
 
 void Config::add_distribution(Distribution dist)

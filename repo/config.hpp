@@ -63,6 +63,9 @@ public:
   std::vector<const Distribution*> distributions_of(std::string_view farm) const;
 
   void add_farm(Farm farm);
+  // Replaces a farm's children. save() then rewrites that farm's Children
+  // line in place and leaves the rest of the file as written.
+  void set_children(const std::string& farm, std::vector<std::string> children);
   void add_distribution(Distribution dist);
 
 private:
@@ -70,6 +73,7 @@ private:
   std::vector<Distribution> distributions_;
   std::string farms_text_, dists_text_; // as loaded
   std::size_t loaded_farms_ = 0, loaded_dists_ = 0;
+  std::vector<std::string> edited_farms_; // loaded farms whose Children changed
 };
 
 // Seconds in "7d", "12h" or "30m" (0 for ""); Error naming `what` otherwise.

@@ -169,19 +169,20 @@ FarmUpdate::Result FarmUpdate::finish(bool publish)
     state.publish_wanted = generation.number;
   }
   txn_.put_farm_state(farm_.name, state);
-  drop_generations();
+  drop_generations(farm_.keep_generations);
   result.generation = generation.number;
   return result;
 }
 
-void FarmUpdate::drop_generations()
+std::size_t FarmUpdate::drop_generations(std::uint64_t keep_wanted)
 {
   auto state = txn_.farm_state(farm_.name);
+  std::size_t dropped = 0;
   // Keep the farm's retention, never less than three (by-hash serves the
   // two publishes before the current one), never drop the published
   // generation or anything after it (publishing walks those changes), nor
   // one a retained dists/<dist>@N directory still shows.
-  const std::uint64_t keep = std::max<std::uint64_t>(farm_.keep_generations, 3);
+  const std::uint64_t keep = std::max<std::uint64_t>(keep_wanted, 3);
   const auto floor = std::min(state.published, state.oldest_shown);
   while (state.current - state.oldest_kept + 1 > keep && state.oldest_kept < floor) {
     const auto next_oldest = state.oldest_kept + 1;
@@ -196,8 +197,10 @@ void FarmUpdate::drop_generations()
     }
     txn_.delete_generation(farm_.name, state.oldest_kept);
     state.oldest_kept = next_oldest;
+    ++dropped;
   }
   txn_.put_farm_state(farm_.name, state);
+  return dropped;
 }
 
 } // namespace prepo::repo

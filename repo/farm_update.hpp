@@ -32,6 +32,11 @@ public:
   void clear(const std::string& dist, const std::string& slot);
   bool empty() const;
 
+  // Drops the oldest generations beyond `keep` (never fewer than three,
+  // never the published one or one a retained directory shows). Returns how
+  // many were dropped. finish() calls it with the farm's Keep-Generations.
+  std::size_t drop_generations(std::uint64_t keep);
+
   // --replace: `pool_path` now holds the object `sha256` (already in the
   // store and the objects table). Generations that held the old bytes keep
   // their records; the path is the one thing that changes.
@@ -56,7 +61,6 @@ private:
     std::string new_id;
   };
   void add_record_refs(const std::string& id, const Record* record, std::int64_t delta);
-  void drop_generations();
   void unref_object(const std::string& sha256);
 
   DbTxn& txn_;

@@ -1,0 +1,74 @@
+#include "cli/render_changes.hpp"
+
+#include <fmt/format.h>
+
+#include "cli/context.hpp"
+
+namespace prepo::cli {
+
+namespace {
+
+std::string_view marker(stack::ChangeKind kind)
+{
+  switch (kind) {
+  case stack::ChangeKind::added: return "+";
+  case stack::ChangeKind::upgraded: return "^";
+  case stack::ChangeKind::downgraded: return "v";
+  case stack::ChangeKind::rebuilt: return "~";
+  case stack::ChangeKind::removed: return "-";
+  }
+  return "?";
+}
+
+std::string describe(const stack::PackageChange& c)
+{
+  std::string versions = c.kind == stack::ChangeKind::added     ? c.new_version
+                         : c.kind == stack::ChangeKind::removed ? c.old_version
+                                                                : c.old_version + " -> " +
+                                                                    c.new_version;
+  return fmt::format("{} {} {} ({}, {}{})", marker(c.kind), c.name, versions, c.architecture,
+                     c.component, c.kind == stack::ChangeKind::rebuilt ? ", other bytes" : "");
+}
+
+} // namespace
+
+std::string counts_line(const stack::ChangeCounts& c)
+{
+  return fmt::format("{} added, {} upgraded, {} downgraded, {} rebuilt, {} removed", c.added,
+                     c.upgraded, c.downgraded, c.rebuilt, c.removed);
+}
+
+void print_changes(const std::string& heading, const std::vector<stack::PackageChange>& changes)
+{
+  std::string out = heading + ":\n";
+  for (const auto& c : changes) {
+    out += "  " + describe(c) + "\n";
+  }
+  out += "  " + counts_line(stack::count(changes)) + "\n";
+  fmt::print("{}", out);
+}
+
+void print_plan(const stack::PromotePlan& plan, bool dry_run)
+{
+  fmt::print("{} {} -> {}:\n", dry_run ? "would promote" : "promoting", plan.child, plan.parent);
+  for (const auto& [dist, changes] : plan.dists) {
+    print_changes("  " + dist, changes);
+  }
+  fmt::print("total: {}\n", counts_line(plan.counts()));
+}
+
+std::string changes_json(const std::string& dist, const std::vector<stack::PackageChange>& changes)
+{
+  std::string out = fmt::format("{{\"distribution\":{},\"changes\":[", json_quote(dist));
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const auto& c = changes[i];
+    out += fmt::format("{}{{\"kind\":\"{}\",\"name\":{},\"architecture\":{},\"component\":{},"
+                       "\"old_version\":{},\"new_version\":{}}}",
+                       i ? "," : "", stack::to_string(c.kind), json_quote(c.name),
+                       json_quote(c.architecture), json_quote(c.component),
+                       json_quote(c.old_version), json_quote(c.new_version));
+  }
+  return out + "]}";
+}
+
+} // namespace prepo::cli

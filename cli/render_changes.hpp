@@ -1,0 +1,18 @@
+// Text renderings of package changes, shared by promote, diff and rollback.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "stack/changes.hpp"
+#include "stack/promote.hpp"
+
+namespace prepo::cli {
+
+// "+ name 1.0-1 (amd64, main)" lines per distribution, then counts.
+void print_changes(const std::string& heading, const std::vector<stack::PackageChange>& changes);
+void print_plan(const stack::PromotePlan& plan, bool dry_run);
+std::string counts_line(const stack::ChangeCounts& c);
+std::string changes_json(const std::string& dist, const std::vector<stack::PackageChange>& changes);
+
+} // namespace prepo::cli

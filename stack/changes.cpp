@@ -1,0 +1,95 @@
+#include "stack/changes.hpp"
+
+#include "repo/deb822.hpp"
+#include "repo/version.hpp"
+#include "util/error.hpp"
+
+namespace prepo::stack {
+
+std::string_view to_string(ChangeKind kind)
+{
+  switch (kind) {
+  case ChangeKind::added: return "added";
+  case ChangeKind::upgraded: return "upgraded";
+  case ChangeKind::downgraded: return "downgraded";
+  case ChangeKind::rebuilt: return "rebuilt";
+  case ChangeKind::removed: return "removed";
+  }
+  return "?";
+}
+
+std::string source_name_of(const repo::Record& record)
+{
+  if (record.type == repo::RecordType::source) {
+    return record.name;
+  }
+  auto stanza = repo::parse_single_stanza(record.stanza, record.name);
+  if (auto source = stanza.get("Source")) {
+    auto words = repo::words(*source);
+    if (!words.empty()) {
+      return std::string(words.front());
+    }
+  }
+  return record.name;
+}
+
+std::vector<PackageChange> describe(const repo::DbTxn& txn, const std::vector<SlotChange>& changes)
+{
+  std::vector<PackageChange> out;
+  out.reserve(changes.size());
+  auto load = [&](const std::string& id) {
+    auto record = txn.record(id);
+    if (!record) {
+      throw util::Error("database: record {} is missing", id);
+    }
+    return std::move(*record);
+  };
+  for (const auto& change : changes) {
+    PackageChange pc;
+    pc.slot = change;
+    auto key = repo::parse_slot_key(change.slot);
+    pc.name = key.name;
+    pc.architecture = key.architecture;
+    pc.component = key.component;
+    pc.type = key.type;
+    std::optional<repo::Record> newer, older;
+    if (!change.new_id.empty()) {
+      newer = load(change.new_id);
+      pc.new_version = newer->version;
+    }
+    if (!change.old_id.empty()) {
+      older = load(change.old_id);
+      pc.old_version = older->version;
+    }
+    pc.source = source_name_of(newer ? *newer : *older);
+    if (!older) {
+      pc.kind = ChangeKind::added;
+    } else if (!newer) {
+      pc.kind = ChangeKind::removed;
+    } else {
+      const int order = repo::compare_versions(pc.new_version, pc.old_version);
+      pc.kind = order > 0   ? ChangeKind::upgraded
+                : order < 0 ? ChangeKind::downgraded
+                            : ChangeKind::rebuilt;
+    }
+    out.push_back(std::move(pc));
+  }
+  return out;
+}
+
+ChangeCounts count(const std::vector<PackageChange>& changes)
+{
+  ChangeCounts c;
+  for (const auto& change : changes) {
+    switch (change.kind) {
+    case ChangeKind::added: ++c.added; break;
+    case ChangeKind::upgraded: ++c.upgraded; break;
+    case ChangeKind::downgraded: ++c.downgraded; break;
+    case ChangeKind::rebuilt: ++c.rebuilt; break;
+    case ChangeKind::removed: ++c.removed; break;
+    }
+  }
+  return c;
+}
+
+} // namespace prepo::stack

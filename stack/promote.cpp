@@ -1,0 +1,209 @@
+#include "stack/promote.hpp"
+
+#include <algorithm>
+#include <deque>
+
+#include <fmt/format.h>
+
+#include "pool/store.hpp"
+#include "repo/farm_update.hpp"
+#include "repo/publish.hpp"
+#include "util/error.hpp"
+#include "util/memory.hpp"
+
+namespace prepo::stack {
+
+namespace {
+
+bool matches(const std::optional<std::regex>& only, const PackageChange& change)
+{
+  return !only || std::regex_search(change.name, *only) || std::regex_search(change.source, *only);
+}
+
+bool wanted(const PromoteOptions& options, const std::optional<std::regex>& only,
+            const PackageChange& change)
+{
+  if (options.merge && change.kind != ChangeKind::added && change.kind != ChangeKind::upgraded) {
+    return false;
+  }
+  return matches(only, change);
+}
+
+// The parent's distribution must be able to publish what arrives.
+void require_fits(const repo::Distribution& target, const PackageChange& change,
+                  const std::string& child)
+{
+  if (change.kind == ChangeKind::removed) {
+    return;
+  }
+  const auto what = fmt::format("{}/{}: {} {} ({})", child, target.codename, change.name,
+                                change.new_version, change.architecture);
+  if (!target.has_component(change.component)) {
+    throw util::Error("{}: component {} is not in {}", what, change.component, target.full_name());
+  }
+  if (change.type == repo::RecordType::source ? !target.has_source
+                                              : change.architecture != "all" &&
+                                                  !target.has_architecture(change.architecture)) {
+    throw util::Error("{}: architecture {} is not in {}", what, change.architecture,
+                      target.full_name());
+  }
+}
+
+} // namespace
+
+ChangeCounts PromotePlan::counts() const
+{
+  ChangeCounts total;
+  for (const auto& [dist, changes] : dists) {
+    auto c = count(changes);
+    total.added += c.added;
+    total.upgraded += c.upgraded;
+    total.downgraded += c.downgraded;
+    total.rebuilt += c.rebuilt;
+    total.removed += c.removed;
+  }
+  return total;
+}
+
+bool PromotePlan::is_destructive() const
+{
+  const auto c = counts();
+  return c.removed > 0 || c.downgraded > 0;
+}
+
+PromotePlan plan_promote(const repo::Config& config, const repo::DbTxn& txn,
+                         const std::string& child, const std::string& parent,
+                         const PromoteOptions& options)
+{
+  const auto& parent_farm = config.farm(parent);
+  config.farm(child);
+  if (child == parent) {
+    throw util::Error("cannot promote farm {} into itself", child);
+  }
+  if (std::find(parent_farm.children.begin(), parent_farm.children.end(), child) ==
+      parent_farm.children.end()) {
+    throw util::Error("farm {} does not copy from {} (make it a child first: prepo farm "
+                      "add-child {} {})",
+                      parent, child, parent, child);
+  }
+  std::optional<std::regex> only;
+  if (!options.only.empty()) {
+    try {
+      only.emplace(options.only, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      throw util::Error("--only '{}': invalid regular expression: {}", options.only, e.what());
+    }
+  }
+  std::vector<const repo::Distribution*> sources;
+  if (options.dist) {
+    sources.push_back(&config.distribution(child + "/" + *options.dist));
+  } else {
+    sources = config.distributions_of(child);
+    if (sources.empty()) {
+      throw util::Error("farm {} has no distributions to promote", child);
+    }
+  }
+  PromotePlan plan;
+  plan.child = child;
+  plan.parent = parent;
+  for (const auto* source : sources) {
+    const repo::Distribution* target = nullptr;
+    for (const auto* d : config.distributions_of(parent)) {
+      if (d->codename == source->codename) {
+        target = d;
+      }
+    }
+    if (!target) {
+      throw util::Error("{} has no counterpart in farm {}: create it first (prepo dist add {}/{} "
+                        "--components ... --architectures ...)",
+                        source->full_name(), parent, parent, source->codename);
+    }
+    std::vector<PackageChange> kept;
+    for (auto& change :
+         describe(txn, farm_delta(txn, child, parent, source->codename))) {
+      if (wanted(options, only, change)) {
+        require_fits(*target, change, child);
+        kept.push_back(std::move(change));
+      }
+    }
+    plan.dists.emplace_back(source->codename, std::move(kept));
+  }
+  return plan;
+}
+
+PromoteResult promote(repo::Session& session, const std::string& child, const std::string& parent,
+                      const PromoteOptions& options)
+{
+  auto& progress = session.progress();
+  PromoteResult result;
+  std::uint64_t generation = 0;
+  {
+    repo::DbTxn txn(session.db(), util::lmdb::Txn::Mode::write);
+    result.plan = plan_promote(session.config(), txn, child, parent, options);
+    if (result.plan.empty()) {
+      progress.note(fmt::format("nothing to promote: {} already holds what {} has{}", parent,
+                                child, options.dist ? " for " + *options.dist : ""));
+      return result;
+    }
+    if (options.dry_run) {
+      return result;
+    }
+    if (result.plan.is_destructive() && options.confirm && !options.confirm(result.plan)) {
+      throw util::Error("promote {} {} cancelled: nothing changed", child, parent);
+    }
+
+    // Every file checked against its recorded SHA256 on the way, and
+    // against what the parent's pool already holds under its name.
+    const auto& parent_farm = session.config().farm(parent);
+    repo::FarmUpdate update(txn, parent_farm, options.command);
+    std::deque<repo::Record> records; // FarmUpdate keeps pointers until finish()
+    std::size_t verified = 0;
+    progress.start("verifying files", result.plan.counts().total());
+    for (const auto& [dist, changes] : result.plan.dists) {
+      for (const auto& change : changes) {
+        progress.advance();
+        if (change.slot.new_id.empty()) {
+          update.clear(dist, change.slot.slot);
+          continue;
+        }
+        auto record = txn.record(change.slot.new_id);
+        if (!record) {
+          throw util::Error("database: record {} is missing", change.slot.new_id);
+        }
+        for (const auto& file : record->files) {
+          if (auto held = update.pool_object(file.pool_path); held && *held != file.sha256) {
+            throw util::Error("{}/{}: {} is already in {}'s pool with other bytes (SHA256 {} in "
+                              "{}, {} in {}); promote refused, nothing changed",
+                              child, dist, file.pool_path, parent, *held, parent, file.sha256,
+                              child);
+          }
+          const auto object = session.store().object_path(file.sha256);
+          const auto sums = util::checksum_file(object);
+          if (sums.sha256 != file.sha256 || sums.size != file.size) {
+            throw util::Error("{}: stored bytes of {} differ from their recorded SHA256 {} (run "
+                              "prepo check); promote refused, nothing changed",
+                              object.string(), file.pool_path, file.sha256);
+          }
+          ++verified;
+        }
+        records.push_back(std::move(*record));
+        update.set(dist, change.slot.slot, records.back());
+      }
+    }
+    progress.finish();
+    auto change = update.finish(options.publish);
+    txn.commit();
+    generation = change.generation;
+    progress.note(fmt::format("{} files verified", verified));
+  }
+  result.generation = generation;
+  session.reopen_database();
+  util::release_free_memory();
+  session.run_pending_unlinks();
+  if (options.publish && generation) {
+    repo::publish_after_change(session, parent, generation);
+  }
+  return result;
+}
+
+} // namespace prepo::stack

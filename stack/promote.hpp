@@ -1,0 +1,51 @@
+// prepo promote CHILD PARENT: the parent's distributions become what the
+// child holds (or, with --merge, gain the child's additions and upgrades),
+// as one generation of the parent, copying the child's exact bytes.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "repo/session.hpp"
+#include "stack/changes.hpp"
+
+namespace prepo::stack {
+
+struct PromotePlan {
+  std::string child, parent;
+  // Per distribution, in configuration order.
+  std::vector<std::pair<std::string, std::vector<PackageChange>>> dists;
+  ChangeCounts counts() const;
+  bool empty() const { return counts().total() == 0; }
+  // Removing or downgrading packages asks for confirmation.
+  bool is_destructive() const;
+};
+
+struct PromoteOptions {
+  std::optional<std::string> dist;
+  bool merge = false;
+  std::string only; // ECMAScript regex searched in source and binary names
+  bool dry_run = false;
+  bool publish = true;
+  std::string command;
+  // Asked when the plan removes or downgrades; false cancels (an Error).
+  std::function<bool(const PromotePlan&)> confirm;
+};
+
+struct PromoteResult {
+  PromotePlan plan;
+  std::uint64_t generation = 0; // 0: nothing done (dry run or nothing to promote)
+};
+
+PromoteResult promote(repo::Session& session, const std::string& child, const std::string& parent,
+                      const PromoteOptions& options);
+
+// The plan alone, from a read transaction (prepo diff CHILD PARENT).
+PromotePlan plan_promote(const repo::Config& config, const repo::DbTxn& txn,
+                         const std::string& child, const std::string& parent,
+                         const PromoteOptions& options);
+
+} // namespace prepo::stack
