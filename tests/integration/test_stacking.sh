@@ -502,6 +502,19 @@ test_refuse_clash() {
   assert_contains "$LAST_ERR" "$theirs" "the clash names production's SHA256"
   assert_eq "$before" "$(root_hash "$ROOT")" "root hash after the refused clash"
   check_ok
+}
+
+# A dry run foretells the refusal the real promote would meet. (Fails with
+# prepo 0.1.0: --dry-run prints "would promote" and exits 0; the pool clash
+# is only found by the real promote.)
+test_dry_run_foresees_clash() {
+  local before
+  before=$(root_hash "$ROOT")
+  assert_fails_with 'hello_3\.0-1_amd64\.deb' P promote rc production --yes --dry-run
+  assert_eq "$before" "$(root_hash "$ROOT")" "root hash after the dry run"
+}
+
+test_rollback_foreign_include() {
   # Back to the last promoted state; production's clients keep getting what
   # its index promised.
   run_ok P rollback production
