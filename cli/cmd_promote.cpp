@@ -71,17 +71,10 @@ void add_promote_command(CLI::App& app, Context& ctx)
         return confirm_destructive(plan, yes);
       };
       // The summary comes before anything happens.
-      auto plan = [&] {
-        repo::DbTxn txn(session.db(), util::lmdb::Txn::Mode::read);
-        return stack::plan_promote(session.config(), txn, args->child, args->parent,
-                                   args->options);
-      }();
-      if (!plan.empty()) {
-        print_plan(plan, args->options.dry_run);
-      }
-      if (args->options.dry_run) {
-        return 0;
-      }
+      const bool dry_run = args->options.dry_run;
+      args->options.on_plan = [dry_run](const stack::PromotePlan& plan) {
+        print_plan(plan, dry_run);
+      };
       auto result = stack::promote(session, args->child, args->parent, args->options);
       if (result.generation) {
         ctx.progress().note(fmt::format("{}: promoted from {} as generation {}", args->parent,

@@ -38,11 +38,16 @@ std::string counts_line(const stack::ChangeCounts& c)
                      c.upgraded, c.downgraded, c.rebuilt, c.removed);
 }
 
-void print_changes(const std::string& heading, const std::vector<stack::PackageChange>& changes)
+void print_changes(const std::string& heading, const std::vector<stack::PackageChange>& changes,
+                   std::size_t limit)
 {
   std::string out = heading + ":\n";
-  for (const auto& c : changes) {
-    out += "  " + describe(c) + "\n";
+  const auto shown = limit == 0 ? changes.size() : std::min(limit, changes.size());
+  for (std::size_t i = 0; i < shown; ++i) {
+    out += "  " + describe(changes[i]) + "\n";
+  }
+  if (shown < changes.size()) {
+    out += fmt::format("  ... and {} more ('prepo diff' lists them all)\n", changes.size() - shown);
   }
   out += "  " + counts_line(stack::count(changes)) + "\n";
   fmt::print("{}", out);
@@ -52,7 +57,7 @@ void print_plan(const stack::PromotePlan& plan, bool dry_run)
 {
   fmt::print("{} {} -> {}:\n", dry_run ? "would promote" : "promoting", plan.child, plan.parent);
   for (const auto& [dist, changes] : plan.dists) {
-    print_changes("  " + dist, changes);
+    print_changes("  " + dist, changes, 50);
   }
   fmt::print("total: {}\n", counts_line(plan.counts()));
 }

@@ -10,7 +10,9 @@
 namespace prepo::cli {
 
 // "+ name 1.0-1 (amd64, main)" lines per distribution, then counts.
-void print_changes(const std::string& heading, const std::vector<stack::PackageChange>& changes);
+// At most `limit` package lines (0: all), then how many more there are.
+void print_changes(const std::string& heading, const std::vector<stack::PackageChange>& changes,
+                   std::size_t limit = 0);
 void print_plan(const stack::PromotePlan& plan, bool dry_run);
 std::string counts_line(const stack::ChangeCounts& c);
 std::string changes_json(const std::string& dist, const std::vector<stack::PackageChange>& changes);

@@ -9,9 +9,10 @@ namespace lmdb = util::lmdb;
 
 namespace {
 
-constexpr std::string_view schema_version = "1";
-constexpr const char* table_names[] = {"records", "slots",     "farms",  "generations", "poolrefs",
-                                       "objects", "pending",   "published", "chunks",   "meta"};
+constexpr std::string_view schema_version = "2";
+constexpr const char* table_names[] = {"records", "recordrefs", "slots",   "farms",
+                                       "generations", "poolrefs", "objects", "pending",
+                                       "published",   "chunks",   "meta"};
 
 std::string key2(std::string_view a, std::string_view b)
 {
@@ -221,6 +222,7 @@ DbTxn::DbTxn(Database& db, lmdb::Txn::Mode mode) : txn_(db.env(), mode)
                       schema_version);
   }
   records_ = txn_.open_db("records");
+  recordrefs_ = txn_.open_db("recordrefs");
   slots_ = txn_.open_db("slots");
   farms_ = txn_.open_db("farms");
   generations_ = txn_.open_db("generations");
@@ -237,43 +239,43 @@ std::optional<Record> DbTxn::record(std::string_view id) const
   if (!value) {
     return std::nullopt;
   }
-  return Record::decode(decode_refcounted(*value, "record").second);
+  return Record::decode(*value);
 }
 
 std::optional<std::string_view> DbTxn::record_bytes(std::string_view id) const
 {
-  auto value = txn_.get(records_, id);
-  if (!value) {
-    return std::nullopt;
-  }
-  return decode_refcounted(*value, "record").second;
+  return txn_.get(records_, id);
 }
 
 std::uint64_t DbTxn::record_refcount(std::string_view id) const
 {
-  auto value = txn_.get(records_, id);
-  return value ? decode_refcounted(*value, "record").first : 0;
+  auto value = txn_.get(recordrefs_, id);
+  if (!value) {
+    return 0;
+  }
+  util::ByteReader r(*value, "record reference count");
+  return r.varint();
 }
 
 void DbTxn::ref_record(const std::string& id, const Record* record, std::int64_t delta)
 {
-  auto value = txn_.get(records_, id);
-  std::uint64_t count = 0;
-  std::string payload;
-  if (value) {
-    auto [c, p] = decode_refcounted(*value, "record");
-    count = c;
-    payload = p;
-  } else if (record) {
-    payload = record->encode();
-  } else {
-    throw util::Error("database: record {} is missing", id);
+  // Counts live apart from the records so that referencing a record again
+  // (a promote of thousands) rewrites a few bytes, not every stanza.
+  const auto count = record_refcount(id);
+  if (count == 0 && !txn_.get(records_, id)) {
+    if (!record) {
+      throw util::Error("database: record {} is missing", id);
+    }
+    txn_.put(records_, id, record->encode());
   }
   const auto next = static_cast<std::int64_t>(count) + delta;
   if (next <= 0) {
     txn_.del(records_, id);
+    txn_.del(recordrefs_, id);
   } else {
-    txn_.put(records_, id, encode_refcounted(static_cast<std::uint64_t>(next), payload));
+    util::ByteWriter w;
+    w.varint(static_cast<std::uint64_t>(next));
+    txn_.put(recordrefs_, id, w.bytes());
   }
 }
 

@@ -1,5 +1,6 @@
 // prepo's LMDB schema. Every table, its key and its value:
-//   records     record id (hex)               -> refcount, Record encoding
+//   records     record id (hex)               -> Record encoding
+//   recordrefs  record id (hex)               -> refcount
 //   slots       farm NUL dist NUL slot key     -> record id
 //   farms       farm                           -> FarmState
 //   generations farm NUL be64(number)          -> Generation
@@ -152,7 +153,7 @@ public:
 
 private:
   util::lmdb::Txn txn_;
-  util::lmdb::Dbi records_, slots_, farms_, generations_, poolrefs_, objects_, pending_,
+  util::lmdb::Dbi records_, recordrefs_, slots_, farms_, generations_, poolrefs_, objects_, pending_,
     published_, chunks_, meta_;
 };
 

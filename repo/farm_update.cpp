@@ -34,6 +34,16 @@ void FarmUpdate::set(const std::string& dist, const std::string& slot, const Rec
   new_records_.try_emplace(id, &record);
 }
 
+void FarmUpdate::set_existing(const std::string& dist, const std::string& slot,
+                              const std::string& id)
+{
+  auto [it, inserted] = changes_.try_emplace({dist, slot});
+  if (inserted) {
+    it->second.old_id = txn_.slot(farm_.name, dist, slot).value_or("");
+  }
+  it->second.new_id = id;
+}
+
 void FarmUpdate::clear(const std::string& dist, const std::string& slot)
 {
   auto [it, inserted] = changes_.try_emplace({dist, slot});

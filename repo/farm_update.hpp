@@ -29,6 +29,9 @@ public:
   // `record` must outlive finish(): it is not copied (an include of
   // thousands of packages would hold every record twice).
   void set(const std::string& dist, const std::string& slot, const Record& record);
+  // A record already in the database (promote, rollback): nothing to copy
+  // or keep in memory.
+  void set_existing(const std::string& dist, const std::string& slot, const std::string& id);
   void clear(const std::string& dist, const std::string& slot);
   bool empty() const;
 

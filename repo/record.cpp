@@ -53,8 +53,8 @@ RecordView view_record(std::string_view encoded)
   }
   r.u8(); // type
   r.str(); // name
-  r.str(); // version
   RecordView view;
+  view.version = r.str();
   view.architecture = r.str();
   r.str(); // component
   view.stanza = r.str();

@@ -37,6 +37,7 @@ struct Record {
 // The fields an index needs, as views into an encoded record (no copy:
 // publishing streams thousands of stanzas straight from the database map).
 struct RecordView {
+  std::string_view version;
   std::string_view architecture;
   std::string_view stanza;
 };

@@ -33,16 +33,17 @@ std::string source_name_of(const repo::Record& record)
   return record.name;
 }
 
-std::vector<PackageChange> describe(const repo::DbTxn& txn, const std::vector<SlotChange>& changes)
+std::vector<PackageChange> describe(const repo::DbTxn& txn, const std::vector<SlotChange>& changes,
+                                    bool with_source_names)
 {
   std::vector<PackageChange> out;
   out.reserve(changes.size());
-  auto load = [&](const std::string& id) {
-    auto record = txn.record(id);
-    if (!record) {
+  auto version_of = [&](const std::string& id) {
+    auto bytes = txn.record_bytes(id);
+    if (!bytes) {
       throw util::Error("database: record {} is missing", id);
     }
-    return std::move(*record);
+    return std::string(repo::view_record(*bytes).version);
   };
   for (const auto& change : changes) {
     PackageChange pc;
@@ -52,19 +53,20 @@ std::vector<PackageChange> describe(const repo::DbTxn& txn, const std::vector<Sl
     pc.architecture = key.architecture;
     pc.component = key.component;
     pc.type = key.type;
-    std::optional<repo::Record> newer, older;
     if (!change.new_id.empty()) {
-      newer = load(change.new_id);
-      pc.new_version = newer->version;
+      pc.new_version = version_of(change.new_id);
     }
     if (!change.old_id.empty()) {
-      older = load(change.old_id);
-      pc.old_version = older->version;
+      pc.old_version = version_of(change.old_id);
     }
-    pc.source = source_name_of(newer ? *newer : *older);
-    if (!older) {
+    pc.source = pc.name;
+    if (with_source_names && pc.type != repo::RecordType::source) {
+      auto record = txn.record(change.new_id.empty() ? change.old_id : change.new_id);
+      pc.source = source_name_of(*record);
+    }
+    if (change.old_id.empty()) {
       pc.kind = ChangeKind::added;
-    } else if (!newer) {
+    } else if (change.new_id.empty()) {
       pc.kind = ChangeKind::removed;
     } else {
       const int order = repo::compare_versions(pc.new_version, pc.old_version);

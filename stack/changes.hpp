@@ -32,7 +32,9 @@ struct ChangeCounts {
 };
 
 // Reads the records involved (and only those) to classify each change.
-std::vector<PackageChange> describe(const repo::DbTxn& txn, const std::vector<SlotChange>& changes);
+// Source names cost a stanza parse per binary: asked for only when needed.
+std::vector<PackageChange> describe(const repo::DbTxn& txn, const std::vector<SlotChange>& changes,
+                                    bool with_source_names = true);
 ChangeCounts count(const std::vector<PackageChange>& changes);
 
 // The source name a record belongs to: "Source:" of a binary stanza

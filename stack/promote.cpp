@@ -1,7 +1,6 @@
 #include "stack/promote.hpp"
 
 #include <algorithm>
-#include <deque>
 
 #include <fmt/format.h>
 
@@ -10,6 +9,7 @@
 #include "repo/publish.hpp"
 #include "util/error.hpp"
 #include "util/memory.hpp"
+#include "util/parallel.hpp"
 
 namespace prepo::stack {
 
@@ -120,7 +120,7 @@ PromotePlan plan_promote(const repo::Config& config, const repo::DbTxn& txn,
     }
     std::vector<PackageChange> kept;
     for (auto& change :
-         describe(txn, farm_delta(txn, child, parent, source->codename))) {
+         describe(txn, farm_delta(txn, child, parent, source->codename), only.has_value())) {
       if (wanted(options, only, change)) {
         require_fits(*target, change, child);
         kept.push_back(std::move(change));
@@ -145,6 +145,9 @@ PromoteResult promote(repo::Session& session, const std::string& child, const st
                                 child, options.dist ? " for " + *options.dist : ""));
       return result;
     }
+    if (options.on_plan) {
+      options.on_plan(result.plan);
+    }
     if (options.dry_run) {
       return result;
     }
@@ -156,41 +159,59 @@ PromoteResult promote(repo::Session& session, const std::string& child, const st
     // against what the parent's pool already holds under its name.
     const auto& parent_farm = session.config().farm(parent);
     repo::FarmUpdate update(txn, parent_farm, options.command);
-    std::deque<repo::Record> records; // FarmUpdate keeps pointers until finish()
-    std::size_t verified = 0;
-    progress.start("verifying files", result.plan.counts().total());
+    // Clashes first (cheap lookups), then the bytes of everything that
+    // arrives, hashed in parallel.
+    std::vector<repo::RecordFile> arriving;
     for (const auto& [dist, changes] : result.plan.dists) {
       for (const auto& change : changes) {
-        progress.advance();
         if (change.slot.new_id.empty()) {
-          update.clear(dist, change.slot.slot);
           continue;
         }
         auto record = txn.record(change.slot.new_id);
         if (!record) {
           throw util::Error("database: record {} is missing", change.slot.new_id);
         }
-        for (const auto& file : record->files) {
-          if (auto held = update.pool_object(file.pool_path); held && *held != file.sha256) {
+        for (auto& file : record->files) {
+          if (auto held = txn.pool_ref(parent, file.pool_path); held && held->sha256 != file.sha256) {
             throw util::Error("{}/{}: {} is already in {}'s pool with other bytes (SHA256 {} in "
                               "{}, {} in {}); promote refused, nothing changed",
-                              child, dist, file.pool_path, parent, *held, parent, file.sha256,
-                              child);
+                              child, dist, file.pool_path, parent, held->sha256, parent,
+                              file.sha256, child);
           }
-          const auto object = session.store().object_path(file.sha256);
-          const auto sums = util::checksum_file(object);
-          if (sums.sha256 != file.sha256 || sums.size != file.size) {
-            throw util::Error("{}: stored bytes of {} differ from their recorded SHA256 {} (run "
-                              "prepo check); promote refused, nothing changed",
-                              object.string(), file.pool_path, file.sha256);
+          if (!txn.pool_ref(parent, file.pool_path)) {
+            arriving.push_back(std::move(file));
           }
-          ++verified;
         }
-        records.push_back(std::move(*record));
-        update.set(dist, change.slot.slot, records.back());
       }
     }
+    progress.start("verifying files", arriving.size());
+    std::vector<std::string> problems(arriving.size());
+    util::parallel_for(arriving.size(), util::default_threads(), [&](std::size_t i) {
+      const auto object = session.store().object_path(arriving[i].sha256);
+      const auto sums = util::checksum_file(object);
+      if (sums.sha256 != arriving[i].sha256 || sums.size != arriving[i].size) {
+        problems[i] = fmt::format("{}: stored bytes of {} differ from their recorded SHA256 {} "
+                                  "(run prepo check); promote refused, nothing changed",
+                                  object.string(), arriving[i].pool_path, arriving[i].sha256);
+      }
+    });
+    progress.advance(arriving.size());
     progress.finish();
+    for (const auto& problem : problems) {
+      if (!problem.empty()) {
+        throw util::Error(problem);
+      }
+    }
+    const auto verified = arriving.size();
+    for (const auto& [dist, changes] : result.plan.dists) {
+      for (const auto& change : changes) {
+        if (change.slot.new_id.empty()) {
+          update.clear(dist, change.slot.slot);
+        } else {
+          update.set_existing(dist, change.slot.slot, change.slot.new_id);
+        }
+      }
+    }
     auto change = update.finish(options.publish);
     txn.commit();
     generation = change.generation;

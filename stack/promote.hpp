@@ -31,6 +31,8 @@ struct PromoteOptions {
   bool dry_run = false;
   bool publish = true;
   std::string command;
+  // Shown the plan before anything changes (not called when it is empty).
+  std::function<void(const PromotePlan&)> on_plan;
   // Asked when the plan removes or downgrades; false cancels (an Error).
   std::function<bool(const PromotePlan&)> confirm;
 };

@@ -1,6 +1,5 @@
 #include "stack/rollback.hpp"
 
-#include <deque>
 
 #include <fmt/format.h>
 
@@ -32,7 +31,6 @@ RollbackResult rollback(repo::Session& session, const std::string& farm_name,
       return result;
     }
     repo::FarmUpdate update(txn, farm, options.command);
-    std::deque<repo::Record> records;
     for (const auto& change : delta) {
       if (change.new_id.empty()) {
         update.clear(change.dist, change.slot);
@@ -51,8 +49,7 @@ RollbackResult rollback(repo::Session& session, const std::string& farm_name,
                             farm_name, result.target, file.pool_path, file.sha256, *held);
         }
       }
-      records.push_back(std::move(*record));
-      update.set(change.dist, change.slot, records.back());
+      update.set_existing(change.dist, change.slot, change.new_id);
     }
     result.generation = update.finish(options.publish).generation;
     txn.commit();
