@@ -48,6 +48,9 @@ void add_farm_command(CLI::App& app, Context& ctx)
       farm.description = args->description;
       farm.is_private = args->is_private;
       farm.keep_generations = args->keep;
+      for (const auto& child : args->from) {
+        session.config().farm(child); // unknown children are named before anything else
+      }
       session.config().add_farm(farm);
       for (const auto& child : args->from) {
         if (child.find("://") != std::string::npos) {

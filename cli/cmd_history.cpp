@@ -92,6 +92,7 @@ void add_diff_command(CLI::App& app, Context& ctx)
       auto [farm_b, gen_b] = parse_farm_ref(args->b);
       repo::DbTxn txn(reader.db, util::lmdb::Txn::Mode::read);
       std::vector<std::pair<std::string, std::vector<stack::PackageChange>>> per_dist;
+      std::vector<std::string> problems;
       if (gen_a || gen_b) {
         if (!gen_a || !gen_b || farm_a != farm_b) {
           throw util::Error("compare two generations of one farm (production@12 production@13), "
@@ -109,6 +110,7 @@ void add_diff_command(CLI::App& app, Context& ctx)
       } else {
         auto plan = stack::plan_promote(reader.config, txn, farm_a, farm_b, {});
         per_dist = std::move(plan.dists);
+        problems = std::move(plan.problems);
       }
       if (args->json) {
         std::string out = "[";
@@ -129,6 +131,9 @@ void add_diff_command(CLI::App& app, Context& ctx)
         total.removed += c.removed;
       }
       fmt::print("total: {}\n", counts_line(total));
+      for (const auto& problem : problems) {
+        fmt::print("would be refused: {}\n", problem);
+      }
       return 0;
     };
   });
@@ -158,9 +163,9 @@ void add_rollback_command(CLI::App& app, Context& ctx)
       options.publish = !args->no_publish;
       options.command = ctx.command_line;
       auto result = stack::rollback(session, args->farm, options);
-      if (result.generation) {
+      if (result.generation && !ctx.quiet) {
         print_changes(fmt::format("{} back to generation {}", args->farm, result.target),
-                      result.changes);
+                      result.changes, 50);
         ctx.progress().note(fmt::format("{}: rolled back to generation {} as generation {}",
                                         args->farm, result.target, result.generation));
       }

@@ -30,6 +30,9 @@ void add_include_command(CLI::App& app, Context& ctx)
   cmd->add_flag("--allow-downgrade", args->options.allow_downgrade,
                 "Allow replacing a package by an older version");
   cmd->add_flag("--no-publish", args->no_publish, "Record only; publish later with prepo publish");
+  cmd->add_flag("--move", args->options.move,
+                "Take the files over: hard-link them into the store instead of copying, and "
+                "remove them once included (an incoming queue)");
   cmd->footer("Every file is read and verified before anything is written. A byte-identical\n"
               "re-include is a no-op; a different file under a pool name already taken is\n"
               "refused, naming both SHA256 sums.");

@@ -72,9 +72,11 @@ void add_promote_command(CLI::App& app, Context& ctx)
       };
       // The summary comes before anything happens.
       const bool dry_run = args->options.dry_run;
-      args->options.on_plan = [dry_run](const stack::PromotePlan& plan) {
-        print_plan(plan, dry_run);
-      };
+      if (!ctx.quiet) {
+        args->options.on_plan = [dry_run](const stack::PromotePlan& plan) {
+          print_plan(plan, dry_run);
+        };
+      }
       auto result = stack::promote(session, args->child, args->parent, args->options);
       if (result.generation) {
         ctx.progress().note(fmt::format("{}: promoted from {} as generation {}", args->parent,

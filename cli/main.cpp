@@ -99,6 +99,7 @@ int main(int argc, char** argv)
   try {
     return ctx.run ? ctx.run() : 0;
   } catch (const util::Error& e) {
+    std::fflush(stdout); // what was printed before the error comes before it
     fmt::print(stderr, "prepo: {}\n", e.what());
     return 1;
   } catch (const std::filesystem::filesystem_error& e) {

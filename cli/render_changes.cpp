@@ -1,5 +1,7 @@
 #include "cli/render_changes.hpp"
 
+#include <cstdio>
+
 #include <fmt/format.h>
 
 #include "cli/context.hpp"
@@ -60,6 +62,10 @@ void print_plan(const stack::PromotePlan& plan, bool dry_run)
     print_changes("  " + dist, changes, 50);
   }
   fmt::print("total: {}\n", counts_line(plan.counts()));
+  for (const auto& problem : plan.problems) {
+    fmt::print("would be refused: {}\n", problem);
+  }
+  std::fflush(stdout);
 }
 
 std::string changes_json(const std::string& dist, const std::vector<stack::PackageChange>& changes)

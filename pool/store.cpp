@@ -35,6 +35,21 @@ void ContentStore::add_bytes(std::string_view bytes, std::string_view sha256) co
   util::write_file_atomic(target, bytes, util::Durability::no_flush, 0444);
 }
 
+void ContentStore::adopt_file(const fs::path& source, std::string_view sha256,
+                              std::uint64_t size) const
+{
+  const auto target = object_path(sha256);
+  util::make_dirs(target.parent_path());
+  util::remove_file_if_exists(target); // a partial object a crash left
+  util::link_or_copy(source, target);
+  const auto sums = util::checksum_file(target);
+  if (sums.sha256 != sha256 || sums.size != size) {
+    util::remove_file_if_exists(target);
+    throw util::Error("{}: changed while being included (SHA256 now {}, read as {})",
+                      source.string(), sums.sha256, sha256);
+  }
+}
+
 void ContentStore::remove(std::string_view sha256) const
 {
   util::remove_file_if_exists(object_path(sha256));

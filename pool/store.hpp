@@ -29,6 +29,10 @@ public:
   // by a crash never survives a re-add.
   void add_file(const fs::path& source, std::string_view sha256) const;
   void add_bytes(std::string_view bytes, std::string_view sha256) const;
+  // Take over a file the caller gives up (include --move): hard-link it in
+  // (no copy) and check its bytes again, since they are now ours. Falls
+  // back to a copy across file systems. Error if the bytes differ.
+  void adopt_file(const fs::path& source, std::string_view sha256, std::uint64_t size) const;
 
   void remove(std::string_view sha256) const;
 

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
+#include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -288,6 +291,7 @@ Config Config::load(const Root& root)
     }
     config.add_distribution(std::move(dist));
   }
+  config.check_children(farms_source);
   config.loaded_farms_ = config.farms_.size();
   config.loaded_dists_ = config.distributions_.size();
   return config;
@@ -320,6 +324,50 @@ void Config::save(const Root& root) const
   // missing is valid; the reverse is not.
   util::write_file_atomic(root.distributions_file(), dists);
   util::write_file_atomic(root.farms_file(), farms);
+}
+
+void Config::check_children(const std::string& source) const
+{
+  for (const auto& farm : farms_) {
+    std::set<std::string> seen;
+    for (const auto& child : farm.children) {
+      if (!find_farm(child)) {
+        throw util::Error("{}: farm {}: unknown child farm '{}'", source, farm.name, child);
+      }
+      if (child == farm.name) {
+        throw util::Error("{}: farm {} lists itself as a child", source, farm.name);
+      }
+      if (!seen.insert(child).second) {
+        throw util::Error("{}: farm {} lists child {} twice", source, farm.name, child);
+      }
+    }
+  }
+  // A cycle would let a promote copy a farm into itself through others.
+  std::map<std::string, int> state; // 1: on the current path, 2: done
+  std::vector<std::string> path;
+  std::function<void(const Farm&)> visit = [&](const Farm& farm) {
+    state[farm.name] = 1;
+    path.push_back(farm.name);
+    for (const auto& child : farm.children) {
+      if (state[child] == 1) {
+        std::string cycle;
+        for (auto it = std::find(path.begin(), path.end(), child); it != path.end(); ++it) {
+          cycle += *it + " -> ";
+        }
+        throw util::Error("{}: the Children fields form a cycle: {}{}", source, cycle, child);
+      }
+      if (state[child] == 0) {
+        visit(*find_farm(child));
+      }
+    }
+    path.pop_back();
+    state[farm.name] = 2;
+  };
+  for (const auto& farm : farms_) {
+    if (state[farm.name] == 0) {
+      visit(farm);
+    }
+  }
 }
 
 const Farm* Config::find_farm(std::string_view name) const

@@ -69,6 +69,7 @@ public:
   void add_distribution(Distribution dist);
 
 private:
+  void check_children(const std::string& source) const;
   std::vector<Farm> farms_;
   std::vector<Distribution> distributions_;
   std::string farms_text_, dists_text_; // as loaded

@@ -35,8 +35,9 @@ struct FarmState {
   std::uint64_t oldest_kept = 0;    // oldest generation still recorded
   std::uint64_t publish_wanted = 0; // a command that asked to publish committed this one
   bool ever_published = false;
-  // The oldest generation a retained dists/<dist>@N directory still shows:
-  // clients may read it, so its pool files (its generations) must stay.
+  // The oldest generation an older retained dists/<dist>@N directory (not a
+  // current one) still shows: clients may read it, so its pool files (its
+  // generations) must stay.
   std::uint64_t oldest_shown = 0;
 };
 

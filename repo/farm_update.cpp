@@ -205,9 +205,11 @@ std::size_t FarmUpdate::drop_generations(std::uint64_t keep_wanted)
         }
       }
     }
+    if (state.oldest_kept > 0) { // generation 0, the empty farm, has no record
+      ++dropped;
+    }
     txn_.delete_generation(farm_.name, state.oldest_kept);
     state.oldest_kept = next_oldest;
-    ++dropped;
   }
   txn_.put_farm_state(farm_.name, state);
   return dropped;

@@ -297,7 +297,11 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
     for (std::size_t f = 0; f < files.size(); ++f) {
       const auto& sha = files[f].sha256;
       if (!txn.object(sha) && new_objects.insert(sha).second) {
-        session.store().add_file(prepared[i].sources[f], sha);
+        if (options.move) {
+          session.store().adopt_file(prepared[i].sources[f], sha, files[f].size);
+        } else {
+          session.store().add_file(prepared[i].sources[f], sha);
+        }
         txn.put_object({sha, files[f].size, 0});
       }
     }
@@ -329,6 +333,17 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
   }
   txn.commit();
   progress.finish();
+  if (options.move) {
+    // Only now, with the change committed, are the inputs given up.
+    for (const auto& p : prepared) {
+      for (const auto& source : p.sources) {
+        util::remove_file_if_exists(source);
+      }
+    }
+    for (const auto& input : inputs) {
+      util::remove_file_if_exists(input); // a .changes itself
+    }
+  }
   result.added = change.added;
   result.replaced = change.replaced;
   result.generation = change.generation;

@@ -15,6 +15,7 @@ struct IncludeOptions {
   std::string component;       // empty: from the Section's "component/" prefix, else the first
   bool replace = false;        // allow other bytes under a pool name already taken
   bool allow_downgrade = false;
+  bool move = false;           // take the input files over: link instead of copy, remove them after
   bool publish = true;
   std::string command;         // recorded in the generation
 };

@@ -636,14 +636,20 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
     txn.put_published(farm_name, work[i].dist->codename, info);
     result.published.push_back(farm_name + "/" + info.directories.front());
   }
-  // What every retained directory shows, over all distributions.
+  // What the older retained directories show (by-hash keeps them for
+  // clients mid-update), over all distributions. A distribution's current
+  // directory shows what its slots hold now, whatever generation number
+  // it carries, so it pins nothing.
   std::set<std::string> retained;
   std::uint64_t oldest_shown = state.current;
   for (const auto* dist : dists) {
     auto info = txn.published(farm_name, dist->codename);
-    for (const auto& dir : info ? info->directories : std::vector<std::string>{}) {
-      retained.insert(dir);
-      oldest_shown = std::min(oldest_shown, shown_generation(dir));
+    const auto dirs = info ? info->directories : std::vector<std::string>{};
+    for (std::size_t i = 0; i < dirs.size(); ++i) {
+      retained.insert(dirs[i]);
+      if (i > 0) {
+        oldest_shown = std::min(oldest_shown, shown_generation(dirs[i]));
+      }
     }
   }
   state.oldest_shown = oldest_shown;

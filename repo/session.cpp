@@ -37,7 +37,17 @@ void Session::run_pending_unlinks()
     return;
   }
   for (const auto& path : paths) {
-    util::remove_file_if_exists(root_.dir() / path);
+    const auto file = root_.dir() / path;
+    util::remove_file_if_exists(file);
+    // Pool directories that held only this file go too (a pool mirrors
+    // what is published); the walk stops at the first non-empty one.
+    std::error_code ec;
+    for (auto dir = file.parent_path(); dir != root_.dir() && fs::is_empty(dir, ec) && !ec;
+         dir = dir.parent_path()) {
+      if (dir.filename() == "pool" || dir.filename() == "store" || !fs::remove(dir, ec)) {
+        break;
+      }
+    }
   }
   DbTxn txn(*db_, util::lmdb::Txn::Mode::write);
   for (const auto& path : paths) {

@@ -29,24 +29,41 @@ bool wanted(const PromoteOptions& options, const std::optional<std::regex>& only
   return matches(only, change);
 }
 
-// The parent's distribution must be able to publish what arrives.
-void require_fits(const repo::Distribution& target, const PackageChange& change,
-                  const std::string& child)
+// Why the parent cannot take this change, or "" if it can: its
+// distribution must publish the component and architecture, and its pool
+// must not hold other bytes under the same names.
+std::string refusal(const repo::DbTxn& txn, const repo::Distribution& target,
+                    const PackageChange& change, const std::string& child)
 {
   if (change.kind == ChangeKind::removed) {
-    return;
+    return {};
   }
   const auto what = fmt::format("{}/{}: {} {} ({})", child, target.codename, change.name,
                                 change.new_version, change.architecture);
   if (!target.has_component(change.component)) {
-    throw util::Error("{}: component {} is not in {}", what, change.component, target.full_name());
+    return fmt::format("{}: component {} is not in {}", what, change.component,
+                       target.full_name());
   }
   if (change.type == repo::RecordType::source ? !target.has_source
                                               : change.architecture != "all" &&
                                                   !target.has_architecture(change.architecture)) {
-    throw util::Error("{}: architecture {} is not in {}", what, change.architecture,
-                      target.full_name());
+    return fmt::format("{}: architecture {} is not in {}", what, change.architecture,
+                       target.full_name());
   }
+  auto record = txn.record(change.slot.new_id);
+  if (!record) {
+    throw util::Error("database: record {} is missing", change.slot.new_id);
+  }
+  for (const auto& file : record->files) {
+    if (auto held = txn.pool_ref(target.farm, file.pool_path);
+        held && held->sha256 != file.sha256) {
+      return fmt::format("{}/{}: {} is already in {}'s pool with other bytes (SHA256 {} in {}, {} "
+                         "in {})",
+                         child, target.codename, file.pool_path, target.farm, held->sha256,
+                         target.farm, file.sha256, child);
+    }
+  }
+  return {};
 }
 
 } // namespace
@@ -119,13 +136,16 @@ PromotePlan plan_promote(const repo::Config& config, const repo::DbTxn& txn,
                         source->full_name(), parent, parent, source->codename);
     }
     std::vector<PackageChange> kept;
-    for (auto& change :
-         describe(txn, farm_delta(txn, child, parent, source->codename), only.has_value())) {
+    auto all = describe(txn, farm_delta(txn, child, parent, source->codename), only.has_value());
+    for (auto& change : all) {
       if (wanted(options, only, change)) {
-        require_fits(*target, change, child);
+        if (auto why = refusal(txn, *target, change, child); !why.empty()) {
+          plan.problems.push_back(std::move(why));
+        }
         kept.push_back(std::move(change));
       }
     }
+    plan.filtered_out = plan.filtered_out || (kept.empty() && !all.empty());
     plan.dists.emplace_back(source->codename, std::move(kept));
   }
   return plan;
@@ -141,12 +161,19 @@ PromoteResult promote(repo::Session& session, const std::string& child, const st
     repo::DbTxn txn(session.db(), util::lmdb::Txn::Mode::write);
     result.plan = plan_promote(session.config(), txn, child, parent, options);
     if (result.plan.empty()) {
-      progress.note(fmt::format("nothing to promote: {} already holds what {} has{}", parent,
-                                child, options.dist ? " for " + *options.dist : ""));
+      progress.note(result.plan.filtered_out
+                      ? fmt::format("nothing to promote: {} and {} differ, but not in what "
+                                    "--merge/--only let through (prepo diff {} {} shows it all)",
+                                    child, parent, child, parent)
+                      : fmt::format("nothing to promote: {} already holds what {} has{}", parent,
+                                    child, options.dist ? " for " + *options.dist : ""));
       return result;
     }
     if (options.on_plan) {
       options.on_plan(result.plan);
+    }
+    if (!result.plan.problems.empty()) {
+      throw util::Error("{}; promote refused, nothing changed", result.plan.problems.front());
     }
     if (options.dry_run) {
       return result;
@@ -172,12 +199,6 @@ PromoteResult promote(repo::Session& session, const std::string& child, const st
           throw util::Error("database: record {} is missing", change.slot.new_id);
         }
         for (auto& file : record->files) {
-          if (auto held = txn.pool_ref(parent, file.pool_path); held && held->sha256 != file.sha256) {
-            throw util::Error("{}/{}: {} is already in {}'s pool with other bytes (SHA256 {} in "
-                              "{}, {} in {}); promote refused, nothing changed",
-                              child, dist, file.pool_path, parent, held->sha256, parent,
-                              file.sha256, child);
-          }
           if (!txn.pool_ref(parent, file.pool_path)) {
             arriving.push_back(std::move(file));
           }

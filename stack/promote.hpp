@@ -18,6 +18,12 @@ struct PromotePlan {
   std::string child, parent;
   // Per distribution, in configuration order.
   std::vector<std::pair<std::string, std::vector<PackageChange>>> dists;
+  // Why the promote would be refused (a clash, a package the parent's
+  // distribution cannot publish): promote fails on the first, dry runs and
+  // diff show them all.
+  std::vector<std::string> problems;
+  // The child and parent differ, but --merge/--only left nothing.
+  bool filtered_out = false;
   ChangeCounts counts() const;
   bool empty() const { return counts().total() == 0; }
   // Removing or downgrading packages asks for confirmation.
