@@ -516,7 +516,7 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
                            const PublishOptions& options)
 {
   auto& progress = session.progress();
-  const auto& farm = session.config().farm(farm_name);
+  session.config().farm(farm_name); // an unknown farm is an error naming the known ones
   const auto dists = session.config().distributions_of(farm_name);
   PublishResult result;
   DbTxn txn(session.db(), util::lmdb::Txn::Mode::write);

@@ -146,6 +146,23 @@ struct stat stat_fd(int fd, const fs::path& path_for_errors)
   return st;
 }
 
+} // namespace
+
+std::size_t read_some(int fd, char* buffer, std::size_t size, const fs::path& path)
+{
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, size);
+    if (n >= 0) {
+      return static_cast<std::size_t>(n);
+    }
+    if (errno != EINTR) {
+      throw_errno("cannot read", path.native());
+    }
+  }
+}
+
+namespace {
+
 std::string read_fd(int fd, const fs::path& path, std::uint64_t max_size)
 {
   const struct stat st = stat_fd(fd, path);
@@ -163,17 +180,11 @@ std::string read_fd(int fd, const fs::path& path, std::uint64_t max_size)
       const std::uint64_t grown = std::max<std::uint64_t>(out.size() * 2, io_buffer_size);
       out.resize(std::min(grown, limit));
     }
-    const ssize_t n = ::read(fd, out.data() + used, out.size() - used);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      throw_errno("cannot read", path.native());
-    }
+    const auto n = read_some(fd, out.data() + used, out.size() - used, path);
     if (n == 0) {
       break;
     }
-    used += static_cast<std::size_t>(n);
+    used += n;
     if (used > max_size) {
       throw Error("{}: file is larger than {} bytes", path.native(), max_size);
     }
@@ -202,18 +213,8 @@ void copy_with_copy_file_range(int in, int out, std::uint64_t size)
 void copy_with_read_write(int in, int out, const fs::path& from, const fs::path& to)
 {
   std::string buffer(io_buffer_size, '\0');
-  for (;;) {
-    const ssize_t n = ::read(in, buffer.data(), buffer.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      throw_errno("cannot read", from.native());
-    }
-    if (n == 0) {
-      return;
-    }
-    write_all(out, std::string_view(buffer.data(), static_cast<std::size_t>(n)), to);
+  while (const auto n = read_some(in, buffer.data(), buffer.size(), from)) {
+    write_all(out, std::string_view(buffer.data(), n), to);
   }
 }
 

@@ -41,6 +41,10 @@ private:
   Fd fd_;
 };
 
+// One read(2), retried on EINTR: the bytes read, 0 at the end of the file;
+// errors throw naming `path`.
+std::size_t read_some(int fd, char* buffer, std::size_t size, const fs::path& path);
+
 // Open for reading; throws Error naming the path.
 Fd open_read(const fs::path& path);
 

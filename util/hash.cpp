@@ -167,18 +167,8 @@ Checksums checksum_file(const std::filesystem::path& path)
   const Fd fd = open_read(path);
   MultiHasher hasher;
   std::string buffer(read_buffer_size, '\0');
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      throw_errno("cannot read", path.native());
-    }
-    if (n == 0) {
-      break;
-    }
-    hasher.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+  while (const auto n = read_some(fd.get(), buffer.data(), buffer.size(), path)) {
+    hasher.update(std::string_view(buffer.data(), n));
   }
   return hasher.finish();
 }
