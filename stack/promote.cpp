@@ -44,9 +44,12 @@ std::string refusal(const repo::DbTxn& txn, const repo::Distribution& target,
     return fmt::format("{}: component {} is not in {}", what, change.component,
                        target.full_name());
   }
-  if (change.type == repo::RecordType::source ? !target.has_source
-                                              : change.architecture != "all" &&
-                                                  !target.has_architecture(change.architecture)) {
+  // As include decides: arch:all goes anywhere that publishes binaries.
+  const bool takes_binaries = !target.architectures.empty();
+  if (change.type == repo::RecordType::source
+        ? !target.has_source
+        : (change.architecture == "all" ? !takes_binaries
+                                        : !target.has_architecture(change.architecture))) {
     return fmt::format("{}: architecture {} is not in {}", what, change.architecture,
                        target.full_name());
   }
