@@ -13,8 +13,10 @@
 #   2 publish again with nothing changed
 #   3 include one more package and publish
 # A scenario made of several commands (aptly: repo add + publish) reports the
-# sum of their wall times and the largest peak RSS. The Markdown table goes
-# to stdout and to bench/results/<date>-archive.md.
+# sum of their wall times and the largest peak RSS. A "floor" row gives what
+# creating N directories with a 1-KiB file each costs on the same file system
+# (bench/floor.sh). The Markdown table goes to stdout and to
+# bench/results/<date>-archive.md.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -196,6 +198,11 @@ for t in $TOOLS; do
   "run_$t"
 done
 
+# The file-system floor: N new directories with a 1-KiB file each, made by a
+# tiny python3 script in the same work dir (bench/floor.sh).
+echo "# measuring the file-system floor" >&2
+read -r FLOOR_SECS FLOOR_KB < <(bash "$HERE/floor.sh" "$WORK" "$N")
+
 # ---------------------------------------------------------------- report
 
 report() {
@@ -218,12 +225,17 @@ report() {
       echo "| $t | $s | ${SECS[$key]}$extra | $(((${RSS[$key]} + 512) / 1024)) |"
     done
   done
+  echo "| floor | python3: $N new directories + $N new 1-KiB files | $FLOOR_SECS | $(((FLOOR_KB + 512) / 1024)) |"
   echo
   echo "Commands:"
   echo
   echo "| tool | scenario | command | seconds | peak RSS MB | exit |"
   echo "| --- | --- | --- | ---: | ---: | ---: |"
   printf '%s\n' "${DETAIL[@]}"
+  echo
+  echo "The floor row is what creating N directories with one 1-KiB file each costs on this"
+  echo "file system from a tiny python3 script (bench/floor.sh): a tool that lays out a pool of N"
+  echo "packages, one directory each, pays at least that."
   if ((${#NOTES[@]})); then
     echo
     echo "Notes:"
