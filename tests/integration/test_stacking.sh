@@ -504,13 +504,17 @@ test_refuse_clash() {
   check_ok
 }
 
-# A dry run foretells the refusal the real promote would meet. (Fails with
-# prepo 0.1.0: --dry-run prints "would promote" and exits 0; the pool clash
-# is only found by the real promote.)
+# A dry run foretells the refusal the real promote would meet: the plan,
+# then "would be refused: ..." on stdout, the error on stderr, exit 1.
 test_dry_run_foresees_clash() {
   local before
   before=$(root_hash "$ROOT")
   assert_fails_with 'hello_3\.0-1_amd64\.deb' P promote rc production --yes --dry-run
+  assert_contains "$LAST_ERR" "$(sha256_of "$HELLO_30")"
+  local out
+  out=$(cat "$TESTDIR/.fail.out")
+  assert_contains "$out" "would promote rc -> production"
+  assert_matches "$out" '^would be refused: .*pool/skaro/main/h/hello/hello_3\.0-1_amd64\.deb' "dry run names the refusal"
   assert_eq "$before" "$(root_hash "$ROOT")" "root hash after the dry run"
 }
 
@@ -519,6 +523,17 @@ test_rollback_foreign_include() {
   # its index promised.
   run_ok P rollback production
   assert_eq "$(cat "$SAVE/list")" "$(list_of production)" "list after rolling back the foreign include"
+  check_ok
+  # The foreign bytes stay in production's pool while a kept generation
+  # holds them, so rc's hello 3.0-1 still clashes.
+  local before
+  before=$(root_hash "$ROOT")
+  assert_fails_with 'pool/skaro/main/h/hello/hello_3\.0-1_amd64\.deb.*other bytes' P promote rc production --yes
+  assert_eq "$before" "$(root_hash "$ROOT")" "root hash after the refused promote"
+  assert_files_equal "$HELLO_30_FOREIGN" "$ROOT/public/production/pool/skaro/main/h/hello/hello_3.0-1_amd64.deb"
+  # Everything else still promotes.
+  run_ok P promote rc production --yes --only '^(newtool|greet)$' </dev/null
+  assert_list production "hello 1.1-1 amd64 main" "libgreet1 0.9-1 amd64 main" "newtool 1.0-1 amd64 main"
   check_ok
 }
 
@@ -603,10 +618,8 @@ test_gc_keeps_other_distributions_file() {
 }
 
 # As above, but the other distribution does not change after the first
-# include: gc --keep 3 must still get down to three generations. (Fails with
-# prepo 0.1.0: the quiet distribution's current dists/gallifrey@1 pins
-# generation 1 as "shown by a retained directory", so gc drops nothing in
-# this farm, ever, and the pool keeps every churn version.)
+# include: gc --keep 3 must still get down to three generations (its current
+# dists/gallifrey@1 must not pin generation 1 forever).
 test_gc_with_a_quiet_distribution() {
   lab_farm quiet
   run_ok P include quiet/gallifrey "$SHARED"
