@@ -50,6 +50,18 @@ void ContentStore::adopt_file(const fs::path& source, std::string_view sha256,
   }
 }
 
+void ContentStore::adopt_staged(const fs::path& staged, std::string_view sha256) const
+{
+  const auto target = object_path(sha256);
+  util::make_dirs(target.parent_path());
+  std::error_code ec;
+  fs::rename(staged, target, ec);
+  if (ec) {
+    throw util::Error("{}: cannot move into the store as {}: {}", staged.string(),
+                      target.string(), ec.message());
+  }
+}
+
 void ContentStore::remove(std::string_view sha256) const
 {
   util::remove_file_if_exists(object_path(sha256));

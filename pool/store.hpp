@@ -34,6 +34,10 @@ public:
   // back to a copy across file systems. Error if the bytes differ.
   void adopt_file(const fs::path& source, std::string_view sha256, std::uint64_t size) const;
 
+  // Move a file already written under the same root (include stages the
+  // bytes it has read) into the store: one rename, no copy.
+  void adopt_staged(const fs::path& staged, std::string_view sha256) const;
+
   void remove(std::string_view sha256) const;
 
   // Hard-link the object to `destination` (creating directories).

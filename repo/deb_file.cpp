@@ -204,10 +204,15 @@ std::string BinaryPackage::pool_file_name() const
                      extension(kind));
 }
 
-BinaryPackage read_binary_package(const std::filesystem::path& path)
+std::string read_binary_package_bytes(const std::filesystem::path& path)
 {
   kind_of(path); // reject other files before reading them
-  const std::string bytes = util::read_file(path, max_deb_size);
+  return util::read_file(path, max_deb_size);
+}
+
+BinaryPackage read_binary_package(const std::filesystem::path& path)
+{
+  const std::string bytes = read_binary_package_bytes(path);
   return read_binary_package(bytes, path);
 }
 

@@ -29,6 +29,10 @@ struct BinaryPackage {
   std::string pool_file_name() const;
 };
 
+// The bytes of a binary package file (its name checked first), for callers
+// that parse them and keep them (include stages them for the store).
+std::string read_binary_package_bytes(const std::filesystem::path& path);
+
 // Every problem is an Error "<path>: <problem>" (not an ar archive, no
 // debian-binary, missing control.tar, control without Package, Version,
 // Architecture, invalid version or name, ...).

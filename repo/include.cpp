@@ -30,6 +30,27 @@ struct Prepared {
   Record record;
   std::string slot;
   std::vector<fs::path> sources;
+  fs::path staged; // a binary's bytes, already written under tmp/ (empty: copy from sources)
+};
+
+// While packages are read (in parallel), a binary's bytes, which are in
+// memory anyway, are written once into a staging directory under tmp/;
+// after every input has been verified they move into the store by rename.
+// A failure removes the staging directory: nothing is written.
+struct Staging {
+  const pool::ContentStore& store;
+  util::TempDir dir;
+  bool enabled = true; // --move links the inputs instead
+
+  fs::path stage(std::string_view bytes, const std::string& sha256) const
+  {
+    if (!enabled || store.contains(sha256)) {
+      return {};
+    }
+    const auto path = dir.path() / sha256;
+    util::create_file(path, bytes, 0444); // false: the same bytes given twice, already there
+    return path;
+  }
 };
 
 // What to read: a file, with the section a .changes gave it.
@@ -79,9 +100,11 @@ std::string pool_directory(const Distribution& dist, std::string_view component,
   return fmt::format("pool/{}/{}/{}/{}", dist.codename, component, pool_prefix(source), source);
 }
 
-Prepared prepare_binary(const Task& task, const Distribution& dist, const IncludeOptions& options)
+Prepared prepare_binary(const Task& task, const Distribution& dist, const IncludeOptions& options,
+                        const Staging& staging)
 {
-  auto package = read_binary_package(task.path);
+  const auto bytes = read_binary_package_bytes(task.path);
+  auto package = read_binary_package(bytes, task.path);
   const auto arch = package.architecture();
   if (arch != "all" && !dist.has_architecture(arch)) {
     throw util::Error("{}: architecture {} is not in {} (architectures: {})", task.input, arch,
@@ -106,6 +129,7 @@ Prepared prepare_binary(const Task& task, const Distribution& dist, const Includ
   rec.files.push_back({pool_path, package.checksums.sha256, package.checksums.size});
   p.sources.push_back(task.path);
   p.slot = slot_key(rec.component, rec.type, rec.name, rec.architecture);
+  p.staged = staging.stage(bytes, package.checksums.sha256);
   return p;
 }
 
@@ -175,7 +199,8 @@ std::vector<Task> plan_tasks(const std::vector<fs::path>& inputs)
 }
 
 std::vector<Prepared> prepare_all(const std::vector<Task>& tasks, const Distribution& dist,
-                                  const IncludeOptions& options, util::Progress& progress)
+                                  const IncludeOptions& options, const Staging& staging,
+                                  util::Progress& progress)
 {
   std::vector<std::optional<Prepared>> slots(tasks.size());
   std::vector<std::string> errors(tasks.size());
@@ -185,7 +210,8 @@ std::vector<Prepared> prepare_all(const std::vector<Task>& tasks, const Distribu
     try {
       const auto& task = tasks[i];
       slots[i] = lower_extension(task.path) == ".dsc" ? prepare_source(task, dist, options)
-                                                      : prepare_binary(task, dist, options);
+                                                      : prepare_binary(task, dist, options,
+                                                                       staging);
     } catch (const util::Error& e) {
       errors[i] = e.what();
     }
@@ -223,7 +249,10 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
     throw util::Error("component '{}' is not in {} (components: {})", options.component,
                       dist.full_name(), fmt::join(dist.components, ", "));
   }
-  auto prepared = prepare_all(plan_tasks(inputs), dist, options, progress);
+  Staging staging{session.store(), util::TempDir(session.root().tmp_dir(), "include-"),
+                  !options.move};
+  auto prepared = prepare_all(plan_tasks(inputs), dist, options, staging, progress);
+  util::release_free_memory(); // the readers' buffers
 
   IncludeResult result;
   DbTxn txn(session.db(), util::lmdb::Txn::Mode::write);
@@ -299,6 +328,8 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
       if (!txn.object(sha) && new_objects.insert(sha).second) {
         if (options.move) {
           session.store().adopt_file(prepared[i].sources[f], sha, files[f].size);
+        } else if (f == 0 && !prepared[i].staged.empty() && fs::exists(prepared[i].staged)) {
+          session.store().adopt_staged(prepared[i].staged, sha);
         } else {
           session.store().add_file(prepared[i].sources[f], sha);
         }
@@ -306,7 +337,9 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
       }
     }
   }
+  progress.finish();
   if (!new_objects.empty()) {
+    progress.start("flushing the store", 0);
     util::sync_filesystem(session.store().dir());
   }
 

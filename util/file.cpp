@@ -425,6 +425,20 @@ void link_or_copy(const fs::path& target, const fs::path& link_path)
   }
 }
 
+bool create_file(const fs::path& path, std::string_view data, int mode)
+{
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (!fd) {
+    if (errno == EEXIST) {
+      return false;
+    }
+    throw_errno("cannot create", path.native());
+  }
+  write_all(fd.get(), data, path);
+  close_checked(fd, path);
+  return true;
+}
+
 void copy_file_atomic(const fs::path& from, const fs::path& to, int mode)
 {
   const Fd in = open_read(from);

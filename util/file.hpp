@@ -62,6 +62,10 @@ void make_dirs(const fs::path& dir, int mode = 0755);
 // name, rename). Falls back to a copy across file systems.
 void link_or_copy(const fs::path& target, const fs::path& link_path);
 
+// Create `path` exclusively with `data` and `mode`, without flush; false
+// (and nothing written) if it already exists.
+bool create_file(const fs::path& path, std::string_view data, int mode);
+
 // Copy a file's bytes to a new path (temp + rename), without fsync.
 void copy_file_atomic(const fs::path& from, const fs::path& to, int mode = 0444);
 
