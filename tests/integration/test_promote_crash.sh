@@ -10,7 +10,8 @@
 #   - takes the next promote with no manual step, which ends with the after
 #     state published.
 # The root with rc built is made once and copied with `cp -a` (hard links
-# between store and pools stay hard links) for each round. Kill moments are
+# between store and pools stay hard links) for each round; rc is recorded
+# but not published, so a copy is mostly the store. Kill moments are
 # stratified over 1.1 times the measured runtime (random jitter;
 # CRASH_SEED repeats a run); more kills come on events: production's first
 # new pool directory, its new dists/skaro@N directory, the Release inside
@@ -80,11 +81,16 @@ b farm add rc
 b farm add production --from rc
 b dist add rc/skaro --components main --architectures amd64,all
 b dist add production/skaro --components main --architectures amd64,all
-b include rc/skaro "$IN"/base/*.deb
+b include --no-publish rc/skaro "$IN"/base/*.deb
 b promote rc production
 b include --no-publish rc/skaro "$IN"/batch/*.deb "$IN"/up/*.deb
 b remove --no-publish rc/skaro base-00049 base-00050
-b publish rc
+# rc stays recorded but unpublished (promote reads the store, not rc's pool):
+# each round then copies 5,000 files and directories fewer.
+# PROMOTE_CRASH_PUBLISH_RC=1 publishes it as well.
+if [[ ${PROMOTE_CRASH_PUBLISH_RC:-0} == 1 ]]; then
+  b publish rc
+fi
 sorted_list "$BASE" production "$TESTDIR/list.before"
 sorted_list "$BASE" rc "$TESTDIR/list.after"
 assert_eq 50 "$(wc -l <"$TESTDIR/list.before")" "production before"
@@ -96,7 +102,7 @@ cmp -s "$TESTDIR/pub.before" <(published_state "$BASE") || fail "production's pu
 # cp -a keeps hard links within the copied tree: the copy shares no inode
 # with BASE but links its pool files to its own store objects, as BASE does.
 cp -a "$BASE" "$TESTDIR/copy-check"
-pool_file=$(find "$BASE/public/rc/pool" -name 'crash-00001_*.deb')
+pool_file=$(find "$BASE/public/production/pool" -name 'base-00001_*.deb')
 copy_file=$TESTDIR/copy-check/${pool_file#"$BASE"/}
 links=$(stat -c %h "$pool_file")
 ((links >= 2)) || fail "pool files in the root are not hard links (link count $links)"
