@@ -204,15 +204,16 @@ std::string BinaryPackage::pool_file_name() const
                      extension(kind));
 }
 
-std::string read_binary_package_bytes(const std::filesystem::path& path)
+void read_binary_package_bytes(const std::filesystem::path& path, std::string& out)
 {
   kind_of(path); // reject other files before reading them
-  return util::read_file(path, max_deb_size);
+  util::read_file_into(path, out, max_deb_size);
 }
 
 BinaryPackage read_binary_package(const std::filesystem::path& path)
 {
-  const std::string bytes = read_binary_package_bytes(path);
+  std::string bytes;
+  read_binary_package_bytes(path, bytes);
   return read_binary_package(bytes, path);
 }
 

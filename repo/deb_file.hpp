@@ -31,7 +31,7 @@ struct BinaryPackage {
 
 // The bytes of a binary package file (its name checked first), for callers
 // that parse them and keep them (include stages them for the store).
-std::string read_binary_package_bytes(const std::filesystem::path& path);
+void read_binary_package_bytes(const std::filesystem::path& path, std::string& out);
 
 // Every problem is an Error "<path>: <problem>" (not an ar archive, no
 // debian-binary, missing control.tar, control without Package, Version,

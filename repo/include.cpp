@@ -30,7 +30,7 @@ struct Prepared {
   Record record;
   std::string slot;
   std::vector<fs::path> sources;
-  fs::path staged; // a binary's bytes, already written under tmp/ (empty: copy from sources)
+  bool staged = false; // a binary's bytes are already under tmp/ (Staging::path_of)
 };
 
 // While packages are read (in parallel), a binary's bytes, which are in
@@ -42,14 +42,15 @@ struct Staging {
   util::TempDir dir;
   bool enabled = true; // --move links the inputs instead
 
-  fs::path stage(std::string_view bytes, const std::string& sha256) const
+  fs::path path_of(std::string_view sha256) const { return dir.path() / std::string(sha256); }
+
+  bool stage(std::string_view bytes, const std::string& sha256) const
   {
     if (!enabled || store.contains(sha256)) {
-      return {};
+      return false;
     }
-    const auto path = dir.path() / sha256;
-    util::create_file(path, bytes, 0444); // false: the same bytes given twice, already there
-    return path;
+    util::create_file(path_of(sha256), bytes, 0444); // false: the same bytes given twice
+    return true;
   }
 };
 
@@ -103,7 +104,10 @@ std::string pool_directory(const Distribution& dist, std::string_view component,
 Prepared prepare_binary(const Task& task, const Distribution& dist, const IncludeOptions& options,
                         const Staging& staging)
 {
-  const auto bytes = read_binary_package_bytes(task.path);
+  // One buffer per reading thread, reused: no per-package allocation to
+  // fragment the heap between the records kept.
+  thread_local std::string bytes;
+  read_binary_package_bytes(task.path, bytes);
   auto package = read_binary_package(bytes, task.path);
   const auto arch = package.architecture();
   if (arch != "all" && !dist.has_architecture(arch)) {
@@ -260,7 +264,8 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
 
   // Pass 1: decide, and refuse, before anything is written.
   std::vector<bool> wanted(prepared.size(), false);
-  std::map<std::string, std::pair<std::string, std::string>> batch_paths; // path -> sha, input
+  // path -> sha, input; views into `prepared`, which outlives the map
+  std::map<std::string_view, std::pair<std::string_view, std::string_view>> batch_paths;
   std::vector<std::pair<std::string, std::string>> replacements;         // path, new sha
   std::map<std::string, const Prepared*> batch_slots;
   for (std::size_t i = 0; i < prepared.size(); ++i) {
@@ -328,8 +333,8 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
       if (!txn.object(sha) && new_objects.insert(sha).second) {
         if (options.move) {
           session.store().adopt_file(prepared[i].sources[f], sha, files[f].size);
-        } else if (f == 0 && !prepared[i].staged.empty() && fs::exists(prepared[i].staged)) {
-          session.store().adopt_staged(prepared[i].staged, sha);
+        } else if (f == 0 && prepared[i].staged) {
+          session.store().adopt_staged(staging.path_of(sha), sha);
         } else {
           session.store().add_file(prepared[i].sources[f], sha);
         }

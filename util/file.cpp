@@ -303,6 +303,27 @@ std::string read_file(const fs::path& path, std::uint64_t max_size)
   return read_fd(fd.get(), path, max_size);
 }
 
+void read_file_into(const fs::path& path, std::string& out, std::uint64_t max_size)
+{
+  const Fd fd = open_read(path);
+  out.clear();
+  std::size_t used = 0;
+  for (;;) {
+    if (used == out.size()) {
+      out.resize(std::max<std::size_t>(out.capacity(), std::max<std::size_t>(used * 2, 65536)));
+    }
+    const auto n = read_some(fd.get(), out.data() + used, out.size() - used, path);
+    used += n;
+    if (used > max_size) {
+      throw Error("{}: file is larger than {} bytes", path.native(), max_size);
+    }
+    if (n == 0) {
+      break;
+    }
+  }
+  out.resize(used);
+}
+
 std::optional<std::string> read_file_if_exists(const fs::path& path)
 {
   const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
