@@ -238,7 +238,7 @@ test_apt_installs_promoted_versions() {
   assert_eq "1.0-1 ii" "$(installed_version greet-doc)" "installed greet-doc"
   assert_eq "hello 1.1-1 amd64" "$(head -n1 "$APT_ROOT/usr/share/doc/hello/README")" "unpacked README"
   # What apt fetches are the bytes included into dev.
-  mkdir -p "$TESTDIR/dl-prod" && cd "$TESTDIR/dl-prod"
+  mkdir -p "$TESTDIR/dl-prod"; cd "$TESTDIR/dl-prod" || fail "cd dl-prod"
   run_ok apt_get download hello libgreet1 greet-doc
   assert_files_equal "$HELLO_11" hello_1.1-1_amd64.deb
   assert_files_equal "$LIBGREET_10" libgreet1_1.0-1_amd64.deb
@@ -438,7 +438,7 @@ test_rollback_restores_bytes() {
   run_ok apt_get install -y hello greet-doc
   assert_eq "1.1-1 ii" "$(installed_version hello)" "hello after the rollback"
   assert_eq "1.0-1 ii" "$(installed_version libgreet1)" "libgreet1 after the rollback"
-  mkdir -p "$TESTDIR/dl-rb" && cd "$TESTDIR/dl-rb"
+  mkdir -p "$TESTDIR/dl-rb"; cd "$TESTDIR/dl-rb" || fail "cd dl-rb"
   run_ok apt_get download hello
   assert_files_equal "$HELLO_11" hello_1.1-1_amd64.deb
 
@@ -604,7 +604,7 @@ test_gc_keeps_other_distributions_file() {
   # apt still downloads the shared package from the other distribution.
   setup_install_root "$TESTDIR/apt-lab" lab gallifrey
   apt_update_clean
-  mkdir -p "$TESTDIR/dl" && cd "$TESTDIR/dl"
+  mkdir -p "$TESTDIR/dl"; cd "$TESTDIR/dl" || fail "cd dl"
   run_ok apt_get download shared
   assert_files_equal "$SHARED" "$TESTDIR/dl/shared_1.0-1_amd64.deb"
   run_ok apt_get install -y shared galnote
