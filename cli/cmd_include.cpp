@@ -20,7 +20,7 @@ void add_include_command(CLI::App& app, Context& ctx)
 {
   auto args = std::make_shared<IncludeArgs>();
   auto* cmd = app.add_subcommand(
-    "include", "Include .deb, .udeb, .ddeb, .dsc and .changes files into a distribution");
+      "include", "Include .deb, .udeb, .ddeb, .dsc and .changes files into a distribution");
   cmd->add_option("dist", args->dist, "FARM/DIST, e.g. dev/skaro")->required();
   cmd->add_option("files", args->files, "Package files, any mix")->required();
   cmd->add_option("--component", args->options.component,
@@ -41,12 +41,11 @@ void add_include_command(CLI::App& app, Context& ctx)
       auto session = ctx.open_session();
       args->options.publish = !args->no_publish;
       args->options.command = ctx.command_line;
-      std::vector<std::filesystem::path> files(args->files.begin(), args->files.end());
-      auto result = repo::include_files(session, args->dist, files, args->options);
+      auto result = repo::include_files(session, args->dist, args->files, args->options);
       if (result.generation) {
         ctx.progress().note(fmt::format("{}: {} added, {} replaced, {} unchanged (generation {})",
-                                        args->dist, result.added, result.replaced,
-                                        result.unchanged, result.generation));
+                                        args->dist, result.added, result.replaced, result.unchanged,
+                                        result.generation));
       } else {
         ctx.progress().note(fmt::format("{}: nothing to do, all {} already included", args->dist,
                                         result.unchanged));

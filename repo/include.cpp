@@ -26,10 +26,10 @@ namespace {
 // One package ready to be recorded: its record and, per record file (same
 // order), where its verified bytes are on disk now.
 struct Prepared {
-  std::string input;
   Record record;
   std::string slot;
-  std::vector<fs::path> sources;
+  std::vector<std::string> sources; // plain strings: fs::path keeps a parsed copy of every part
+  const std::string& input() const { return sources.front(); } // as named to the user
   bool staged = false; // a binary's bytes are already under tmp/ (Staging::path_of)
 };
 
@@ -56,9 +56,8 @@ struct Staging {
 
 // What to read: a file, with the section a .changes gave it.
 struct Task {
-  fs::path path;
+  std::string path; // as named to the user
   std::string section;
-  std::string input; // as named to the user
 };
 
 std::string lower_extension(const fs::path& path)
@@ -82,8 +81,7 @@ std::string choose_component(const Distribution& dist, const IncludeOptions& opt
   if (!options.component.empty()) {
     if (!dist.has_component(options.component)) {
       throw util::Error("{}: component '{}' is not in {} (components: {})", input,
-                        options.component, dist.full_name(),
-                        fmt::join(dist.components, ", "));
+                        options.component, dist.full_name(), fmt::join(dist.components, ", "));
     }
     return options.component;
   }
@@ -111,24 +109,23 @@ Prepared prepare_binary(const Task& task, const Distribution& dist, const Includ
   auto package = read_binary_package(bytes, task.path);
   const auto arch = package.architecture();
   if (arch != "all" && !dist.has_architecture(arch)) {
-    throw util::Error("{}: architecture {} is not in {} (architectures: {})", task.input, arch,
+    throw util::Error("{}: architecture {} is not in {} (architectures: {})", task.path, arch,
                       dist.full_name(), fmt::join(dist.architectures, ", "));
   }
   if (dist.concrete_architectures().empty() && !dist.has_architecture("all")) {
-    throw util::Error("{}: {} takes no binary packages", task.input, dist.full_name());
+    throw util::Error("{}: {} takes no binary packages", task.path, dist.full_name());
   }
   auto section = task.section.empty() ? std::string(package.control.get("Section").value_or(""))
                                       : task.section;
   Prepared p;
-  p.input = task.input;
   auto& rec = p.record;
   rec.type = package.kind == BinaryKind::udeb ? RecordType::udeb : RecordType::binary;
   rec.name = package.name();
   rec.version = package.version();
   rec.architecture = arch;
-  rec.component = choose_component(dist, options, section, task.input);
-  const auto pool_path = pool_directory(dist, rec.component, package.source_name()) + "/" +
-                         package.pool_file_name();
+  rec.component = choose_component(dist, options, section, task.path);
+  const auto pool_path =
+      pool_directory(dist, rec.component, package.source_name()) + "/" + package.pool_file_name();
   rec.stanza = packages_stanza(package, pool_path).to_string();
   rec.files.push_back({pool_path, package.checksums.sha256, package.checksums.size});
   p.sources.push_back(task.path);
@@ -141,31 +138,31 @@ Prepared prepare_source(const Task& task, const Distribution& dist, const Includ
 {
   if (!dist.has_source) {
     throw util::Error("{}: {} takes no source packages (add 'source' to its Architectures)",
-                      task.input, dist.full_name());
+                      task.path, dist.full_name());
   }
   auto dsc = read_dsc(task.path);
-  const auto dsc_name = task.path.filename().string();
+  const fs::path dsc_path(task.path);
+  const auto dsc_name = dsc_path.filename().string();
   if (!is_safe_file_name(dsc_name)) {
-    throw util::Error("{}: unsafe file name: {}", task.input, describe_unsafe_name(dsc_name));
+    throw util::Error("{}: unsafe file name: {}", task.path, describe_unsafe_name(dsc_name));
   }
-  auto listed = verify_listed_files(dsc, task.path.parent_path());
+  auto listed = verify_listed_files(dsc, dsc_path.parent_path());
   Prepared p;
-  p.input = task.input;
   auto& rec = p.record;
   rec.type = RecordType::source;
-  rec.name = std::string(dsc.stanza.require("Source", task.input));
-  rec.version = std::string(dsc.stanza.require("Version", task.input));
+  rec.name = std::string(dsc.stanza.require("Source", task.path));
+  rec.version = std::string(dsc.stanza.require("Version", task.path));
   rec.architecture = "source";
-  auto section = task.section.empty() ? std::string(dsc.stanza.get("Section").value_or(""))
-                                      : task.section;
-  rec.component = choose_component(dist, options, section, task.input);
+  auto section =
+      task.section.empty() ? std::string(dsc.stanza.get("Section").value_or("")) : task.section;
+  rec.component = choose_component(dist, options, section, task.path);
   const auto directory = pool_directory(dist, rec.component, rec.name);
   rec.stanza = sources_stanza(dsc, dsc_name, directory, listed).to_string();
   rec.files.push_back({directory + "/" + dsc_name, dsc.checksums.sha256, dsc.checksums.size});
   p.sources.push_back(task.path);
   for (std::size_t i = 0; i < dsc.files.size(); ++i) {
     rec.files.push_back({directory + "/" + dsc.files[i].name, listed[i].sha256, listed[i].size});
-    p.sources.push_back(task.path.parent_path() / dsc.files[i].name);
+    p.sources.push_back((dsc_path.parent_path() / dsc.files[i].name).string());
   }
   p.slot = slot_key(rec.component, rec.type, rec.name, rec.architecture);
   return p;
@@ -173,30 +170,30 @@ Prepared prepare_source(const Task& task, const Distribution& dist, const Includ
 
 // Expand inputs into tasks: a .changes contributes the packages it lists,
 // after every file it lists has been verified.
-std::vector<Task> plan_tasks(const std::vector<fs::path>& inputs)
+std::vector<Task> plan_tasks(const std::vector<std::string>& inputs)
 {
   std::vector<Task> tasks;
   for (const auto& input : inputs) {
     const auto ext = lower_extension(input);
     if (is_binary(input) || ext == ".dsc") {
-      tasks.push_back({input, "", input.string()});
+      tasks.push_back({input, ""});
     } else if (ext == ".changes") {
       auto changes = read_changes(input);
-      verify_listed_files(changes, input.parent_path());
+      verify_listed_files(changes, fs::path(input).parent_path());
       bool any = false;
       for (const auto& file : changes.files) {
-        const fs::path path = input.parent_path() / file.name;
+        const fs::path path = fs::path(input).parent_path() / file.name;
         if (is_binary(path) || lower_extension(path) == ".dsc") {
-          tasks.push_back({path, file.section, path.string()});
+          tasks.push_back({path.string(), file.section});
           any = true;
         }
       }
       if (!any) {
-        throw util::Error("{}: lists no package (.deb, .udeb, .ddeb or .dsc)", input.string());
+        throw util::Error("{}: lists no package (.deb, .udeb, .ddeb or .dsc)", input);
       }
     } else {
       throw util::Error("{}: not a package file (expected .deb, .udeb, .ddeb, .dsc or .changes)",
-                        input.string());
+                        input);
     }
   }
   return tasks;
@@ -213,9 +210,9 @@ std::vector<Prepared> prepare_all(const std::vector<Task>& tasks, const Distribu
   util::parallel_for(tasks.size(), util::default_threads(), [&](std::size_t i) {
     try {
       const auto& task = tasks[i];
-      slots[i] = lower_extension(task.path) == ".dsc" ? prepare_source(task, dist, options)
-                                                      : prepare_binary(task, dist, options,
-                                                                       staging);
+      slots[i] = lower_extension(task.path) == ".dsc"
+                     ? prepare_source(task, dist, options)
+                     : prepare_binary(task, dist, options, staging);
     } catch (const util::Error& e) {
       errors[i] = e.what();
     }
@@ -244,7 +241,7 @@ namespace {
 // Everything up to the commit; its working set (every package read) is
 // freed before publishing starts, so the two peaks never add up.
 IncludeResult record_inputs(Session& session, const std::string& dist_name,
-                            const std::vector<fs::path>& inputs, const IncludeOptions& options)
+                            const std::vector<std::string>& inputs, const IncludeOptions& options)
 {
   auto& progress = session.progress();
   const auto& dist = session.config().distribution(dist_name);
@@ -266,7 +263,7 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
   std::vector<bool> wanted(prepared.size(), false);
   // path -> sha, input; views into `prepared`, which outlives the map
   std::map<std::string_view, std::pair<std::string_view, std::string_view>> batch_paths;
-  std::vector<std::pair<std::string, std::string>> replacements;         // path, new sha
+  std::vector<std::pair<std::string, std::string>> replacements; // path, new sha
   std::map<std::string, const Prepared*> batch_slots;
   for (std::size_t i = 0; i < prepared.size(); ++i) {
     auto& p = prepared[i];
@@ -280,14 +277,13 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
       // below with both sums.)
       if (it->second->record.version != p.record.version) {
         throw util::Error("{}: {} {} ({}) is also given as {} by {}; include one of them",
-                          p.input,
-                        p.record.name, p.record.version, p.record.architecture,
-                          it->second->record.version, it->second->input);
+                          p.input(), p.record.name, p.record.version, p.record.architecture,
+                          it->second->record.version, it->second->input());
       }
     }
     auto existing = update.current(dist.codename, p.slot);
     if (existing && *existing == id) {
-      progress.note(fmt::format("{}: already in {} with the same bytes, nothing to do", p.input,
+      progress.note(fmt::format("{}: already in {} with the same bytes, nothing to do", p.input(),
                                 dist.full_name()));
       ++result.unchanged;
       continue;
@@ -295,23 +291,23 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
     if (existing && !options.allow_downgrade) {
       if (auto old = txn.record(*existing);
           old && compare_versions(p.record.version, old->version) < 0) {
-        throw util::Error("{}: {} {} is older than {} in {} (use --allow-downgrade)", p.input,
+        throw util::Error("{}: {} {} is older than {} in {} (use --allow-downgrade)", p.input(),
                           p.record.name, p.record.version, old->version, dist.full_name());
       }
     }
     for (std::size_t f = 0; f < p.record.files.size(); ++f) {
       const auto& file = p.record.files[f];
-      if (auto [it, fresh] = batch_paths.try_emplace(file.pool_path, file.sha256, p.input);
+      if (auto [it, fresh] = batch_paths.try_emplace(file.pool_path, file.sha256, p.input());
           !fresh && it->second.first != file.sha256) {
         throw util::Error("{}: {} is also given by {} with other bytes (SHA256 {} and {})",
-                          p.input, file.pool_path, it->second.second, file.sha256,
+                          p.input(), file.pool_path, it->second.second, file.sha256,
                           it->second.first);
       }
       if (auto held = txn.pool_ref(farm.name, file.pool_path);
           held && held->sha256 != file.sha256) {
         if (!options.replace) {
           throw util::Error(
-            pool::clash_message(p.input, file.pool_path, held->sha256, file.sha256));
+              pool::clash_message(p.input(), file.pool_path, held->sha256, file.sha256));
         }
         replacements.emplace_back(file.pool_path, file.sha256);
       }
@@ -391,15 +387,14 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
 } // namespace
 
 IncludeResult include_files(Session& session, const std::string& dist_name,
-                            const std::vector<fs::path>& inputs, const IncludeOptions& options)
+                            const std::vector<std::string>& inputs, const IncludeOptions& options)
 {
   auto result = record_inputs(session, dist_name, inputs, options);
   session.reopen_database();
   util::release_free_memory();
   session.run_pending_unlinks();
   if (options.publish && result.generation) {
-    publish_after_change(session, session.config().distribution(dist_name).farm,
-                         result.generation);
+    publish_after_change(session, session.config().distribution(dist_name).farm, result.generation);
   }
   return result;
 }

@@ -25,8 +25,10 @@ struct IncludeResult {
   std::uint64_t generation = 0;
 };
 
+// `inputs` are file names as the user gave them (plain strings: a batch of
+// 10,000 fs::path objects would cost megabytes of parsed components).
 IncludeResult include_files(Session& session, const std::string& dist_name,
-                            const std::vector<std::filesystem::path>& inputs,
+                            const std::vector<std::string>& inputs,
                             const IncludeOptions& options);
 
 } // namespace prepo::repo

@@ -267,7 +267,8 @@ protected:
   {
     auto session = open_session();
     options.command = options.command.empty() ? "test include" : options.command;
-    return repo::include_files(*session, dist, inputs, options);
+    const std::vector<std::string> names(inputs.begin(), inputs.end());
+    return repo::include_files(*session, dist, names, options);
   }
 
   // Include without publishing (the generation is recorded, not shown).
