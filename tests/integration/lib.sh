@@ -697,3 +697,72 @@ run_suite() {
   fi
   ((_TESTS_FAILED == 0))
 }
+
+# ---------------------------------------------------------------- killing prepo
+# Shared by the crash suites: SIGKILL a command at a moment or on an event.
+
+# kill_after MS cmd...: runs cmd in the background and SIGKILLs it after MS
+# milliseconds, unless it ended before. Sets KILLED=1 when the kill hit,
+# CMD_RC to the exit status.
+kill_after() {
+  local ms=$1
+  shift
+  "$@" >"$TESTDIR/.killed.out" 2>&1 &
+  local pid=$!
+  register_pid "$pid"
+  sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+  KILLED=0
+  if kill -9 "$pid" 2>/dev/null; then KILLED=1; fi
+  CMD_RC=0
+  { wait "$pid" || CMD_RC=$?; } 2>/dev/null
+  # A kill sent just as the process was exiting does not count.
+  if ((KILLED && CMD_RC != 137)); then KILLED=0; fi
+}
+
+# kill_on_path ROOT GLOB [new] cmd...: runs cmd in the background and
+# SIGKILLs it the moment a path matching ROOT/GLOB exists ("new": one that
+# did not exist at the start). Sets KILLED and CMD_RC like kill_after.
+kill_on_path() {
+  local root=$1 glob=$2 mode=$3
+  shift 3
+  local before="$TESTDIR/.glob.before"
+  (cd "$root" && compgen -G "$glob" || true) >"$before"
+  # Stopped before exec, so the watcher is ready before prepo runs.
+  bash -c 'kill -STOP $$; exec "$@"' _ "$@" >"$TESTDIR/.killed.out" 2>&1 &
+  local pid=$!
+  register_pid "$pid"
+  local i
+  for ((i = 0; i < 500; i++)); do
+    [[ $(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) == T ]] && break
+    sleep 0.01
+  done
+  KILLED=0
+  python3 - "$pid" "$root" "$glob" "$mode" "$before" <<'EOF' && KILLED=1
+import glob, os, signal, sys, time
+pid, root, pattern, mode, before = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+old = set(open(before).read().split()) if mode == "new" else set()
+os.kill(pid, signal.SIGCONT)
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    if {os.path.relpath(p, root) for p in glob.glob(os.path.join(root, pattern))} - old:
+        os.kill(pid, signal.SIGKILL)
+        sys.exit(0)
+    with open(f"/proc/{pid}/stat") as f:
+        if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+            sys.exit(1)
+sys.exit(1)
+EOF
+  CMD_RC=0
+  { wait "$pid" || CMD_RC=$?; } 2>/dev/null
+  if ((KILLED && CMD_RC != 137)); then KILLED=0; fi
+  ((KILLED)) || msg "the command ended before $glob appeared"
+}
+
+# A stratified random moment in slot I of N over a runtime of T ms:
+# uniformly within [T*I/N, T*(I+1)/N], the last slot reaching 10% past T.
+kill_moment() { # I N T
+  local i=$1 n=$2 t=$3
+  local lo=$((t * i / n)) hi=$((t * (i + 1) / n))
+  ((i == n - 1)) && hi=$((t * 11 / 10))
+  echo $((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
+}
