@@ -207,7 +207,8 @@ std::vector<Prepared> prepare_all(const std::vector<Task>& tasks, const Distribu
   std::vector<std::string> errors(tasks.size());
   progress.start("reading packages", tasks.size());
   std::atomic<std::size_t> done{0};
-  util::parallel_for(tasks.size(), util::default_threads(), [&](std::size_t i) {
+  // Reading also writes (staging), so it runs as file-system work does.
+  util::parallel_for(tasks.size(), util::io_threads(), [&](std::size_t i) {
     try {
       const auto& task = tasks[i];
       slots[i] = lower_extension(task.path) == ".dsc"

@@ -468,14 +468,23 @@ void link_new_files(Session& session, const DbTxn& txn, const std::string& farm,
                     const FarmState& state, bool all)
 {
   const auto farm_dir = session.root().farm_dir(farm);
+  // Collected first (a transaction is not shared across threads), then
+  // linked in parallel: creating directories is latency-bound, and several
+  // in flight finish sooner than one at a time.
+  std::vector<std::pair<std::string, std::string>> links; // sha256, pool path
   auto link_record = [&](std::string_view id) {
     auto record = txn.record(id);
     if (!record) {
       throw util::Error("database: farm {}: record {} is missing", farm, id);
     }
-    for (const auto& file : record->files) {
-      session.store().link_into(file.sha256, farm_dir / file.pool_path);
+    for (auto& file : record->files) {
+      links.emplace_back(std::move(file.sha256), std::move(file.pool_path));
     }
+  };
+  auto link_all = [&] {
+    util::parallel_for(links.size(), util::io_threads(), [&](std::size_t i) {
+      session.store().link_into(links[i].first, farm_dir / links[i].second);
+    });
   };
   if (all) {
     for (const auto* dist : session.config().distributions_of(farm)) {
@@ -484,6 +493,7 @@ void link_new_files(Session& session, const DbTxn& txn, const std::string& farm,
         return true;
       });
     }
+    link_all();
     return;
   }
   for (auto g = std::max(state.published, state.oldest_kept) + 1; g <= state.current; ++g) {
@@ -497,6 +507,7 @@ void link_new_files(Session& session, const DbTxn& txn, const std::string& farm,
       }
     }
   }
+  link_all();
 }
 
 } // namespace

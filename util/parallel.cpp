@@ -81,6 +81,11 @@ unsigned default_threads()
   return std::max(1U, std::thread::hardware_concurrency());
 }
 
+unsigned io_threads()
+{
+  return std::max(4u, default_threads());
+}
+
 void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& fn)
 {
   if (n == 0) {

@@ -8,6 +8,9 @@
 namespace prepo::util {
 
 unsigned default_threads(); // hardware concurrency, at least 1
+// For latency-bound file-system work (creating files and directories):
+// more operations in flight than cores finish sooner, so at least 4.
+unsigned io_threads();
 void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& fn);
 
 } // namespace prepo::util
