@@ -19,48 +19,13 @@
 # Markdown table goes to stdout and to bench/results/<date>-promote.md.
 set -euo pipefail
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=$(dirname "$HERE")
-N=${BENCH_N:-10000}
-TOOLS=${BENCH_TOOLS:-prepo reprepro aptly}
-CACHE=${BENCH_CACHE:-$HERE/cache}
-export LC_ALL=C.UTF-8 TZ=UTC
-
-bash "$HERE/setup.sh"
-
-if [[ -z ${PREPO:-} ]]; then
-  for c in "$SRC"/_build*/prepo "$SRC"/_build*/cli/prepo; do
-    if [[ -x $c && -f $c ]]; then PREPO=$c; break; fi
-  done
-fi
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/prepo-bench-promote.XXXXXX")
-cleanup() { rm -rf "$WORK"; }
-trap cleanup EXIT
+BENCH_NAME=promote
+source "$(dirname "$0")/lib.sh"
 
 # ---------------------------------------------------------------- packages
 
-# The same cache as bench/run.sh: bench-00001 ... bench-N, version 1.0-1.
-DEBS="$CACHE/debs-$N"
 CHANGED="$CACHE/changed"
-if [[ ! -f $DEBS/.complete ]]; then
-  echo "# generating $N packages in $DEBS" >&2
-  rm -rf "$DEBS"
-  mkdir -p "$DEBS"
-  cores=$(nproc)
-  per=$(((N + cores - 1) / cores))
-  for ((c = 0; c < cores; c++)); do
-    start=$((c * per + 1))
-    count=$((N - c * per))
-    ((count > per)) && count=$per
-    ((count > 0)) || continue
-    python3 "$SRC/tests/integration/gen_debs.py" --out "$DEBS" --count "$count" --start "$start" \
-      --prefix bench --payload 512 >/dev/null &
-  done
-  wait
-  dpkg-deb --info "$DEBS/bench-00001_1.0-1_amd64.deb" >/dev/null
-  touch "$DEBS/.complete"
-fi
+generate_debs
 # The one changed package: bench-00001 1.1-1.
 if [[ ! -f $CHANGED/.complete ]]; then
   rm -rf "$CHANGED"
@@ -75,34 +40,6 @@ mapfile -t FILES < <(find "$DEBS" -name '*.deb' | LC_ALL=C sort)
 
 # ---------------------------------------------------------------- measuring
 
-declare -A SECS RSS STATUS
-DETAIL=()
-NOTES=()
-
-# measure TOOL SCENARIO cmd...: adds the command's wall time and peak RSS to
-# the (TOOL, SCENARIO) cell.
-measure() {
-  local tool=$1 scenario=$2
-  shift 2
-  local key="$tool/$scenario" tf="$WORK/time.out" log="$WORK/$tool.log"
-  local rc=0
-  /usr/bin/time -f '%e %M' -o "$tf" "$@" >>"$log" 2>&1 || rc=$?
-  local secs kb
-  read -r secs kb < <(tail -n1 "$tf")
-  SECS[$key]=$(python3 -c "print(f'{${SECS[$key]:-0} + $secs:.2f}')")
-  if ((kb > ${RSS[$key]:-0})); then RSS[$key]=$kb; fi
-  local short="$*"
-  short=${short//$DEBS/DEBS}
-  short=${short//$WORK/WORK}
-  short=${short//$CACHE/CACHE}
-  ((${#short} > 110)) && short="${short:0:107}..."
-  DETAIL+=("| $tool | $scenario | \`$short\` | $secs | $((kb / 1024)) | $rc |")
-  if ((rc != 0)); then
-    STATUS[$key]="exit $rc"
-    echo "# $tool $scenario: exit $rc: $*" >&2
-    tail -n 5 "$log" >&2
-  fi
-}
 
 # Untimed setup: a failure stops the run.
 setup() {

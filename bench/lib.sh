@@ -1,0 +1,75 @@
+# Shared by the benchmarks (run.sh, promote.sh): the environment, the
+# generated packages, and timing. Sourced after `set -euo pipefail` with
+# BENCH_NAME set (it names the work directory).
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=$(dirname "$HERE")
+N=${BENCH_N:-10000}
+TOOLS=${BENCH_TOOLS:-prepo reprepro aptly}
+CACHE=${BENCH_CACHE:-$HERE/cache}
+export LC_ALL=C.UTF-8 TZ=UTC
+
+bash "$HERE/setup.sh"
+
+if [[ -z ${PREPO:-} ]]; then
+  for c in "$SRC"/_build*/prepo "$SRC"/_build*/cli/prepo; do
+    if [[ -x $c && -f $c ]]; then PREPO=$c; break; fi
+  done
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/prepo-bench-$BENCH_NAME.XXXXXX")
+cleanup() { rm -rf "$WORK"; }
+trap cleanup EXIT
+
+# N small packages bench-00001 ... bench-N, version 1.0-1, generated once
+# into the cache (one generator process per core) and reused.
+DEBS="$CACHE/debs-$N"
+generate_debs() {
+  if [[ ! -f $DEBS/.complete ]]; then
+    echo "# generating $N packages in $DEBS" >&2
+    rm -rf "$DEBS"
+    mkdir -p "$DEBS"
+    cores=$(nproc)
+    per=$(((N + cores - 1) / cores))
+    for ((c = 0; c < cores; c++)); do
+      start=$((c * per + 1))
+      count=$((N - c * per))
+      ((count > per)) && count=$per
+      ((count > 0)) || continue
+      python3 "$SRC/tests/integration/gen_debs.py" --out "$DEBS" --count "$count" --start "$start" \
+        --prefix bench --payload 512 >/dev/null &
+    done
+    wait
+    dpkg-deb --info "$DEBS/bench-00001_1.0-1_amd64.deb" >/dev/null
+    touch "$DEBS/.complete"
+  fi
+}
+
+declare -A SECS RSS STATUS
+DETAIL=()
+
+# measure TOOL SCENARIO cmd...: adds the command's wall time and peak RSS to
+# the (TOOL, SCENARIO) cell.
+measure() {
+  local tool=$1 scenario=$2
+  shift 2
+  local key="$tool/$scenario" tf="$WORK/time.out" log="$WORK/$tool-${scenario// /_}.log"
+  local rc=0
+  /usr/bin/time -f '%e %M' -o "$tf" "$@" >>"$log" 2>&1 || rc=$?
+  local secs kb
+  read -r secs kb < <(tail -n1 "$tf")
+  SECS[$key]=$(python3 -c "print(f'{${SECS[$key]:-0} + $secs:.2f}')")
+  if ((kb > ${RSS[$key]:-0})); then RSS[$key]=$kb; fi
+  local short="$*"
+  short=${short//$DEBS/DEBS}
+  short=${short//$WORK/WORK}
+  short=${short//$CACHE/CACHE}
+  ((${#short} > 110)) && short="${short:0:107}..."
+  DETAIL+=("| $tool | $scenario | \`$short\` | $secs | $((kb / 1024)) | $rc |")
+  if ((rc != 0)); then
+    STATUS[$key]="exit $rc"
+    echo "# $tool $scenario: exit $rc: $*" >&2
+    tail -n 5 "$log" >&2
+  fi
+}
+
