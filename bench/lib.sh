@@ -73,3 +73,30 @@ measure() {
   fi
 }
 
+# print_tables SCENARIO...: the machine line, the summary table (tool x
+# scenario, then the file-system floor row) and the per-command table.
+print_tables() {
+  echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, $(. /etc/os-release && echo "$PRETTY_NAME");"
+  echo "load average before the run: $LOAD_BEFORE; warm page cache, all trees on one file system. Versions: $(IFS=';'; echo "${VERSIONS[*]}" | sed 's/;/; /g')."
+  echo
+  echo "| tool | scenario | seconds | peak RSS MB |"
+  echo "| --- | --- | ---: | ---: |"
+  local t s key
+  for t in $TOOLS; do
+    for s in "$@"; do
+      key="$t/$s"
+      [[ -n ${SECS[$key]:-} ]] || continue
+      local extra=""
+      [[ -n ${STATUS[$key]:-} ]] && extra=" (${STATUS[$key]# })"
+      echo "| $t | $s | ${SECS[$key]}$extra | $(((${RSS[$key]} + 512) / 1024)) |"
+    done
+  done
+  echo "| floor | python3: $N new directories + $N new 1-KiB files | $FLOOR_SECS | $(((FLOOR_KB + 512) / 1024)) |"
+  echo
+  echo "Commands:"
+  echo
+  echo "| tool | scenario | command | seconds | peak RSS MB | exit |"
+  echo "| --- | --- | --- | ---: | ---: | ---: |"
+  printf '%s\n' "${DETAIL[@]}"
+  echo
+}

@@ -186,29 +186,7 @@ report() {
   echo "$N generated .debs ($(du -sh "$DEBS" | cut -f1) in all) in a child distribution rc, promoted to an"
   echo "empty parent production: component main, architecture amd64, Packages plain+gz+xz (aptly:"
   echo "plain+gz+bz2, no Contents), no signing. Setup (including the N packages into rc) is not timed."
-  echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, $(. /etc/os-release && echo "$PRETTY_NAME");"
-  echo "load average before the run: $LOAD_BEFORE; warm page cache, all trees on one file system. Versions: $(IFS=';'; echo "${VERSIONS[*]}" | sed 's/;/; /g')."
-  echo
-  echo "| tool | scenario | seconds | peak RSS MB |"
-  echo "| --- | --- | ---: | ---: |"
-  local t s key
-  for t in $TOOLS; do
-    for s in "$SA" "$SB" "$SC"; do
-      key="$t/$s"
-      [[ -n ${SECS[$key]:-} ]] || continue
-      local extra=""
-      [[ -n ${STATUS[$key]:-} ]] && extra=" (${STATUS[$key]# })"
-      echo "| $t | $s | ${SECS[$key]}$extra | $(((${RSS[$key]} + 512) / 1024)) |"
-    done
-  done
-  echo "| floor | python3: $N new directories + $N new 1-KiB files | $FLOOR_SECS | $(((FLOOR_KB + 512) / 1024)) |"
-  echo
-  echo "Commands:"
-  echo
-  echo "| tool | scenario | command | seconds | peak RSS MB | exit |"
-  echo "| --- | --- | --- | ---: | ---: | ---: |"
-  printf '%s\n' "${DETAIL[@]}"
-  echo
+  print_tables "$SA" "$SB" "$SC"
   echo "Notes:"
   echo
   echo "- prepo gives every farm and distribution its own pool (hard links to one store), so (a)"

@@ -148,29 +148,7 @@ report() {
   echo
   echo "$N generated .debs ($(du -sh "$DEBS" | cut -f1) in all), one distribution, component main,"
   echo "architecture amd64, Packages plain+gz+xz (aptly: plain+gz+bz2, no Contents), no signing."
-  echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, $(. /etc/os-release && echo "$PRETTY_NAME");"
-  echo "load average before the run: $LOAD_BEFORE; warm page cache, all trees on one file system. Versions: $(IFS=';'; echo "${VERSIONS[*]}" | sed 's/;/; /g')."
-  echo
-  echo "| tool | scenario | seconds | peak RSS MB |"
-  echo "| --- | --- | ---: | ---: |"
-  local t s key
-  for t in $TOOLS; do
-    for s in "$S1" "$S2" "$S3"; do
-      key="$t/$s"
-      [[ -n ${SECS[$key]:-} ]] || continue
-      local extra=""
-      [[ -n ${STATUS[$key]:-} ]] && extra=" (${STATUS[$key]# })"
-      echo "| $t | $s | ${SECS[$key]}$extra | $(((${RSS[$key]} + 512) / 1024)) |"
-    done
-  done
-  echo "| floor | python3: $N new directories + $N new 1-KiB files | $FLOOR_SECS | $(((FLOOR_KB + 512) / 1024)) |"
-  echo
-  echo "Commands:"
-  echo
-  echo "| tool | scenario | command | seconds | peak RSS MB | exit |"
-  echo "| --- | --- | --- | ---: | ---: | ---: |"
-  printf '%s\n' "${DETAIL[@]}"
-  echo
+  print_tables "$S1" "$S2" "$S3"
   echo "The floor row is what creating N directories with one 1-KiB file each costs on this"
   echo "file system from a tiny python3 script (bench/floor.sh): a tool that lays out a pool of N"
   echo "packages, one directory each, pays at least that."
