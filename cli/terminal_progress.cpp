@@ -45,7 +45,8 @@ void TerminalProgress::start(std::string_view phase, std::uint64_t total)
   phase_ = phase;
   total_ = total;
   done_ = 0;
-  started_ = drawn_ = std::chrono::steady_clock::now();
+  bytes_done_ = bytes_total_ = 0;
+  started_ = drawn_ = plain_line_ = std::chrono::steady_clock::now();
   if (quiet_) {
     return;
   }
@@ -62,6 +63,41 @@ void TerminalProgress::advance(std::uint64_t units)
   if (!quiet_ && tty_) {
     draw(false);
   }
+}
+
+void TerminalProgress::bytes(std::uint64_t done, std::uint64_t total)
+{
+  bytes_done_ = done;
+  bytes_total_ = total;
+  if (quiet_) {
+    return;
+  }
+  if (tty_) {
+    draw(false);
+    return;
+  }
+  // Not a terminal: a plain line now and then, for logs.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - plain_line_ >= std::chrono::seconds(10)) {
+    plain_line_ = now;
+    fmt::print(stderr, "{}: {}\n", phase_, transfer_status());
+  }
+}
+
+std::string TerminalProgress::transfer_status() const
+{
+  constexpr double mib = 1024.0 * 1024.0;
+  const auto seconds =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  const double rate = seconds > 0 ? static_cast<double>(bytes_done_) / seconds : 0;
+  std::string eta = "?";
+  if (rate > 0 && bytes_total_ >= bytes_done_) {
+    const auto left = static_cast<long>(static_cast<double>(bytes_total_ - bytes_done_) / rate);
+    eta = fmt::format("{}:{:02}", left / 60, left % 60);
+  }
+  return fmt::format("{}/{} files, {:.1f}/{:.1f} MiB, {:.1f} MiB/s, ETA {}", done_, total_,
+                     static_cast<double>(bytes_done_) / mib,
+                     static_cast<double>(bytes_total_) / mib, rate / mib, eta);
 }
 
 void TerminalProgress::finish()
@@ -107,7 +143,9 @@ void TerminalProgress::draw(bool force)
     return;
   }
   drawn_ = now;
-  if (total_ == 0) {
+  if (bytes_total_ > 0) {
+    fmt::print(stderr, "\r\033[K{}: {}", phase_, transfer_status());
+  } else if (total_ == 0) {
     fmt::print(stderr, "\r\033[K{} ...", phase_);
   } else {
     constexpr int width = 30;

@@ -16,9 +16,11 @@ public:
   void advance(std::uint64_t units) override;
   void finish() override;
   void note(std::string_view line) override;
+  void bytes(std::uint64_t done, std::uint64_t total) override;
 
 private:
   void draw(bool force);
+  std::string transfer_status() const;
   bool tty_;
   bool quiet_;
   bool verbose_;
@@ -26,7 +28,8 @@ private:
   std::string phase_;
   std::uint64_t total_ = 0;
   std::uint64_t done_ = 0;
-  std::chrono::steady_clock::time_point started_, drawn_;
+  std::uint64_t bytes_done_ = 0, bytes_total_ = 0; // transfers only
+  std::chrono::steady_clock::time_point started_, drawn_, plain_line_;
 };
 
 } // namespace prepo::cli

@@ -12,7 +12,7 @@ namespace {
 constexpr std::string_view schema_version = "2";
 constexpr const char* table_names[] = {"records", "recordrefs", "slots",   "farms",
                                        "generations", "poolrefs", "objects", "pending",
-                                       "published",   "chunks",   "meta"};
+                                       "published",   "chunks",   "meta",    "origins"};
 
 std::string key2(std::string_view a, std::string_view b)
 {
@@ -231,6 +231,29 @@ DbTxn::DbTxn(Database& db, lmdb::Txn::Mode mode) : txn_(db.env(), mode)
   pending_ = txn_.open_db("pending");
   published_ = txn_.open_db("published");
   chunks_ = txn_.open_db("chunks");
+  // Added after schema 2 without a version change: a reader of an older
+  // root finds it missing, which means empty.
+  origins_ = txn_.open_db("origins");
+}
+
+std::optional<Origin> DbTxn::origin(std::string_view record_id) const
+{
+  auto value = txn_.get(origins_, record_id);
+  if (!value) {
+    return std::nullopt;
+  }
+  util::ByteReader r(*value, "record origin");
+  Origin o;
+  o.url = r.str();
+  o.time = static_cast<std::int64_t>(r.varint());
+  return o;
+}
+
+void DbTxn::put_origin(std::string_view record_id, const Origin& origin)
+{
+  util::ByteWriter w;
+  w.str(origin.url).varint(static_cast<std::uint64_t>(origin.time));
+  txn_.put(origins_, record_id, std::move(w).bytes());
 }
 
 std::optional<Record> DbTxn::record(std::string_view id) const
@@ -272,6 +295,7 @@ void DbTxn::ref_record(const std::string& id, const Record* record, std::int64_t
   if (next <= 0) {
     txn_.del(records_, id);
     txn_.del(recordrefs_, id);
+    txn_.del(origins_, id);
   } else {
     util::ByteWriter w;
     w.varint(static_cast<std::uint64_t>(next));

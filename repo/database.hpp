@@ -9,6 +9,7 @@
 //   pending     root-relative path             -> "" (to unlink after commit)
 //   published   farm NUL dist                  -> PublishedDist
 //   chunks      format NUL chunk key           -> refcount, CompressedChunk
+//   origins     record id (hex)               -> Origin (imported records only)
 // Reference counts make "which files are unreferenced" a lookup, never a
 // scan: a pool path counts the slots that hold it now plus the generations
 // kept for rollback that held it before (see farm_update.hpp).
@@ -63,6 +64,14 @@ struct ObjectInfo {
   std::uint64_t refcount = 0;
 };
 
+// Where an imported record's bytes came from. Kept beside the record rather
+// than in it: a package imported and the same package built here are one
+// record, so including it again stays a no-op.
+struct Origin {
+  std::string url;
+  std::int64_t time = 0;
+};
+
 struct PublishedIndex {
   std::string path;        // relative to dists/<dist>/, e.g. "main/binary-amd64/Packages"
   std::string content_key; // digest of the record ids it lists
@@ -103,6 +112,10 @@ public:
   // Adds `delta` references to a record, storing it on first reference and
   // deleting it when none is left.
   void ref_record(const std::string& id, const Record* record, std::int64_t delta);
+
+  std::optional<Origin> origin(std::string_view record_id) const;
+  // Dropped with the record's last reference.
+  void put_origin(std::string_view record_id, const Origin& origin);
 
   std::optional<std::string> slot(std::string_view farm, std::string_view dist,
                                   std::string_view slot) const;
@@ -155,7 +168,7 @@ public:
 private:
   util::lmdb::Txn txn_;
   util::lmdb::Dbi records_, recordrefs_, slots_, farms_, generations_, poolrefs_, objects_, pending_,
-    published_, chunks_, meta_;
+    published_, chunks_, meta_, origins_;
 };
 
 } // namespace prepo::repo

@@ -31,6 +31,7 @@ struct Prepared {
   std::vector<std::string> sources; // plain strings: fs::path keeps a parsed copy of every part
   const std::string& input() const { return sources.front(); } // as named to the user
   bool staged = false; // a binary's bytes are already under tmp/ (Staging::path_of)
+  std::string origin;
 };
 
 // While packages are read (in parallel), a binary's bytes, which are in
@@ -58,6 +59,8 @@ struct Staging {
 struct Task {
   std::string path; // as named to the user
   std::string section;
+  std::string component; // given by the caller; wins over the section
+  std::string origin;
 };
 
 std::string lower_extension(const fs::path& path)
@@ -76,8 +79,16 @@ bool is_binary(const fs::path& p)
 }
 
 std::string choose_component(const Distribution& dist, const IncludeOptions& options,
-                             std::string_view section, std::string_view input)
+                             std::string_view section, const Task& task)
 {
+  const std::string_view input = task.path;
+  if (!task.component.empty()) {
+    if (!dist.has_component(task.component)) {
+      throw util::Error("{}: component '{}' is not in {} (components: {})", input,
+                        task.component, dist.full_name(), fmt::join(dist.components, ", "));
+    }
+    return task.component;
+  }
   if (!options.component.empty()) {
     if (!dist.has_component(options.component)) {
       throw util::Error("{}: component '{}' is not in {} (components: {})", input,
@@ -123,7 +134,7 @@ Prepared prepare_binary(const Task& task, const Distribution& dist, const Includ
   rec.name = package.name();
   rec.version = package.version();
   rec.architecture = arch;
-  rec.component = choose_component(dist, options, section, task.path);
+  rec.component = choose_component(dist, options, section, task);
   const auto pool_path =
       pool_directory(dist, rec.component, package.source_name()) + "/" + package.pool_file_name();
   rec.stanza = packages_stanza(package, pool_path).to_string();
@@ -131,6 +142,7 @@ Prepared prepare_binary(const Task& task, const Distribution& dist, const Includ
   p.sources.push_back(task.path);
   p.slot = slot_key(rec.component, rec.type, rec.name, rec.architecture);
   p.staged = staging.stage(bytes, package.checksums.sha256);
+  p.origin = task.origin;
   return p;
 }
 
@@ -155,7 +167,7 @@ Prepared prepare_source(const Task& task, const Distribution& dist, const Includ
   rec.architecture = "source";
   auto section =
       task.section.empty() ? std::string(dsc.stanza.get("Section").value_or("")) : task.section;
-  rec.component = choose_component(dist, options, section, task.path);
+  rec.component = choose_component(dist, options, section, task);
   const auto directory = pool_directory(dist, rec.component, rec.name);
   rec.stanza = sources_stanza(dsc, dsc_name, directory, listed).to_string();
   rec.files.push_back({directory + "/" + dsc_name, dsc.checksums.sha256, dsc.checksums.size});
@@ -165,18 +177,19 @@ Prepared prepare_source(const Task& task, const Distribution& dist, const Includ
     p.sources.push_back((dsc_path.parent_path() / dsc.files[i].name).string());
   }
   p.slot = slot_key(rec.component, rec.type, rec.name, rec.architecture);
+  p.origin = task.origin;
   return p;
 }
 
 // Expand inputs into tasks: a .changes contributes the packages it lists,
 // after every file it lists has been verified.
-std::vector<Task> plan_tasks(const std::vector<std::string>& inputs)
+std::vector<Task> plan_tasks(const std::vector<IncludeInput>& given)
 {
   std::vector<Task> tasks;
-  for (const auto& input : inputs) {
+  for (const auto& [input, component, origin] : given) {
     const auto ext = lower_extension(input);
     if (is_binary(input) || ext == ".dsc") {
-      tasks.push_back({input, ""});
+      tasks.push_back({input, "", component, origin});
     } else if (ext == ".changes") {
       auto changes = read_changes(input);
       verify_listed_files(changes, fs::path(input).parent_path());
@@ -184,7 +197,7 @@ std::vector<Task> plan_tasks(const std::vector<std::string>& inputs)
       for (const auto& file : changes.files) {
         const fs::path path = fs::path(input).parent_path() / file.name;
         if (is_binary(path) || lower_extension(path) == ".dsc") {
-          tasks.push_back({path.string(), file.section});
+          tasks.push_back({path.string(), file.section, component, origin});
           any = true;
         }
       }
@@ -201,7 +214,7 @@ std::vector<Task> plan_tasks(const std::vector<std::string>& inputs)
 
 std::vector<Prepared> prepare_all(const std::vector<Task>& tasks, const Distribution& dist,
                                   const IncludeOptions& options, const Staging& staging,
-                                  util::Progress& progress)
+                                  util::Progress& progress, std::vector<IncludeFailure>& failures)
 {
   std::vector<std::optional<Prepared>> slots(tasks.size());
   std::vector<std::string> errors(tasks.size());
@@ -222,15 +235,20 @@ std::vector<Prepared> prepare_all(const std::vector<Task>& tasks, const Distribu
   progress.advance(done);
   progress.finish();
   // Report the first failing input in the order given, whatever thread saw it first.
-  for (const auto& error : errors) {
-    if (!error.empty()) {
-      throw util::Error(error);
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    if (!errors[i].empty()) {
+      if (!options.keep_going) {
+        throw util::Error(errors[i]);
+      }
+      failures.push_back({tasks[i].path, errors[i]});
     }
   }
   std::vector<Prepared> out;
   out.reserve(tasks.size());
   for (auto& p : slots) {
-    out.push_back(std::move(*p));
+    if (p) {
+      out.push_back(std::move(*p));
+    }
   }
   return out;
 }
@@ -242,7 +260,7 @@ namespace {
 // Everything up to the commit; its working set (every package read) is
 // freed before publishing starts, so the two peaks never add up.
 IncludeResult record_inputs(Session& session, const std::string& dist_name,
-                            const std::vector<std::string>& inputs, const IncludeOptions& options)
+                            const std::vector<IncludeInput>& inputs, const IncludeOptions& options)
 {
   auto& progress = session.progress();
   const auto& dist = session.config().distribution(dist_name);
@@ -253,10 +271,11 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
   }
   Staging staging{session.store(), util::TempDir(session.root().tmp_dir(), "include-"),
                   !options.move};
-  auto prepared = prepare_all(plan_tasks(inputs), dist, options, staging, progress);
+  IncludeResult result;
+  auto prepared =
+    prepare_all(plan_tasks(inputs), dist, options, staging, progress, result.failures);
   util::release_free_memory(); // the readers' buffers
 
-  IncludeResult result;
   DbTxn txn(session.db(), util::lmdb::Txn::Mode::write);
   FarmUpdate update(txn, farm, options.command);
 
@@ -266,12 +285,13 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
   std::map<std::string_view, std::pair<std::string_view, std::string_view>> batch_paths;
   std::vector<std::pair<std::string, std::string>> replacements; // path, new sha
   std::map<std::string, const Prepared*> batch_slots;
-  for (std::size_t i = 0; i < prepared.size(); ++i) {
+  // One package's decision; throws to refuse it (with keep_going: just it).
+  auto decide = [&](std::size_t i) {
     auto& p = prepared[i];
     const auto id = p.record.id();
-    if (auto [it, fresh] = batch_slots.try_emplace(p.slot, &p); !fresh) {
+    if (auto it = batch_slots.find(p.slot); it != batch_slots.end()) {
       if (it->second->record.id() == id) {
-        continue; // the same package named twice
+        return; // the same package named twice
       }
       // Two versions of one package: which one was meant is not ours to
       // guess. (The same version with other bytes is a clash, reported
@@ -284,10 +304,13 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
     }
     auto existing = update.current(dist.codename, p.slot);
     if (existing && *existing == id) {
-      progress.note(fmt::format("{}: already in {} with the same bytes, nothing to do", p.input(),
-                                dist.full_name()));
+      if (!options.keep_going) {
+        progress.note(fmt::format("{}: already in {} with the same bytes, nothing to do",
+                                  p.input(), dist.full_name()));
+      }
       ++result.unchanged;
-      continue;
+      batch_slots.emplace(p.slot, &p);
+      return;
     }
     if (existing && !options.allow_downgrade) {
       if (auto old = txn.record(*existing);
@@ -296,10 +319,10 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
                           p.record.name, p.record.version, old->version, dist.full_name());
       }
     }
-    for (std::size_t f = 0; f < p.record.files.size(); ++f) {
-      const auto& file = p.record.files[f];
-      if (auto [it, fresh] = batch_paths.try_emplace(file.pool_path, file.sha256, p.input());
-          !fresh && it->second.first != file.sha256) {
+    std::vector<std::pair<std::string, std::string>> replacing;
+    for (const auto& file : p.record.files) {
+      if (auto it = batch_paths.find(file.pool_path);
+          it != batch_paths.end() && it->second.first != file.sha256) {
         throw util::Error("{}: {} is also given by {} with other bytes (SHA256 {} and {})",
                           p.input(), file.pool_path, it->second.second, file.sha256,
                           it->second.first);
@@ -310,10 +333,26 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
           throw util::Error(
               pool::clash_message(p.input(), file.pool_path, held->sha256, file.sha256));
         }
-        replacements.emplace_back(file.pool_path, file.sha256);
+        replacing.emplace_back(file.pool_path, file.sha256);
       }
     }
+    // Accepted: only now does it claim its slot and pool names in the batch.
+    batch_slots.emplace(p.slot, &p);
+    for (const auto& file : p.record.files) {
+      batch_paths.try_emplace(file.pool_path, file.sha256, p.input());
+    }
+    replacements.insert(replacements.end(), replacing.begin(), replacing.end());
     wanted[i] = true;
+  };
+  for (std::size_t i = 0; i < prepared.size(); ++i) {
+    try {
+      decide(i);
+    } catch (const util::Error& e) {
+      if (!options.keep_going) {
+        throw;
+      }
+      result.failures.push_back({prepared[i].input(), e.what()});
+    }
   }
 
   // Pass 2: bytes into the store, flushed once, before the transaction
@@ -355,6 +394,9 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
   for (std::size_t i = 0; i < prepared.size(); ++i) {
     if (wanted[i]) {
       update.set(dist.codename, prepared[i].slot, prepared[i].record);
+      if (!prepared[i].origin.empty()) {
+        txn.put_origin(prepared[i].record.id(), {prepared[i].origin, std::time(nullptr)});
+      }
     }
   }
   auto change = update.finish(options.publish);
@@ -369,14 +411,23 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
   txn.commit();
   progress.finish();
   if (options.move) {
-    // Only now, with the change committed, are the inputs given up.
+    // Only now, with the change committed, are the inputs given up; a
+    // refused one stays where it was.
+    std::set<std::string_view> refused;
+    for (const auto& f : result.failures) {
+      refused.insert(f.input);
+    }
     for (const auto& p : prepared) {
-      for (const auto& source : p.sources) {
-        util::remove_file_if_exists(source);
+      if (!refused.contains(p.input())) {
+        for (const auto& source : p.sources) {
+          util::remove_file_if_exists(source);
+        }
       }
     }
     for (const auto& input : inputs) {
-      util::remove_file_if_exists(input); // a .changes itself
+      if (!refused.contains(input.path)) {
+        util::remove_file_if_exists(input.path); // a .changes itself
+      }
     }
   }
   result.added = change.added;
@@ -389,6 +440,17 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
 
 IncludeResult include_files(Session& session, const std::string& dist_name,
                             const std::vector<std::string>& inputs, const IncludeOptions& options)
+{
+  std::vector<IncludeInput> given;
+  given.reserve(inputs.size());
+  for (const auto& input : inputs) {
+    given.push_back({input, {}, {}});
+  }
+  return include_inputs(session, dist_name, given, options);
+}
+
+IncludeResult include_inputs(Session& session, const std::string& dist_name,
+                             const std::vector<IncludeInput>& inputs, const IncludeOptions& options)
 {
   auto result = record_inputs(session, dist_name, inputs, options);
   session.reopen_database();

@@ -18,11 +18,28 @@ struct IncludeOptions {
   bool move = false;           // take the input files over: link instead of copy, remove them after
   bool publish = true;
   std::string command;         // recorded in the generation
+  // Report an input that fails (unreadable, a clash, a downgrade) in
+  // IncludeResult::failures and record the others, instead of refusing all.
+  bool keep_going = false;
+};
+
+// One input with what the caller already knows of it (import knows the
+// component a mirror published it in, and where it came from).
+struct IncludeInput {
+  std::string path;      // where the bytes are; also what messages name
+  std::string component; // empty: as IncludeOptions::component
+  std::string origin;    // URL it was imported from; empty: built or given here
+};
+
+struct IncludeFailure {
+  std::string input;
+  std::string message; // the one-line error
 };
 
 struct IncludeResult {
   std::size_t added = 0, replaced = 0, unchanged = 0;
   std::uint64_t generation = 0;
+  std::vector<IncludeFailure> failures; // only with keep_going
 };
 
 // `inputs` are file names as the user gave them (plain strings: a batch of
@@ -30,5 +47,7 @@ struct IncludeResult {
 IncludeResult include_files(Session& session, const std::string& dist_name,
                             const std::vector<std::string>& inputs,
                             const IncludeOptions& options);
+IncludeResult include_inputs(Session& session, const std::string& dist_name,
+                             const std::vector<IncludeInput>& inputs, const IncludeOptions& options);
 
 } // namespace prepo::repo

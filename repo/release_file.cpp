@@ -1,6 +1,8 @@
 #include "repo/release_file.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -39,6 +41,47 @@ std::string format_release_date(std::time_t t)
                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   return fmt::format("{}, {:02} {} {} {:02}:{:02}:{:02} UTC", days[tm.tm_wday], tm.tm_mday,
                      months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+std::optional<std::time_t> parse_release_date(std::string_view text)
+{
+  static constexpr std::string_view months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::string s(text);
+  if (auto comma = s.find(','); comma != std::string::npos) {
+    s.erase(0, comma + 1); // the weekday says nothing the date does not
+  }
+  int day = 0, year = 0, hour = 0, minute = 0, second = 0;
+  char month[4] = {}, zone[8] = {};
+  if (std::sscanf(s.c_str(), " %d %3s %d %d:%d:%d %7s", &day, month, &year, &hour, &minute,
+                  &second, zone) < 6) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_mon = -1;
+  for (int i = 0; i < 12; ++i) {
+    if (months[i] == month) {
+      tm.tm_mon = i;
+    }
+  }
+  const std::string_view z(zone);
+  long offset = 0;
+  if ((z.size() == 5) && (z[0] == '+' || z[0] == '-')) {
+    const int hh = std::atoi(std::string(z.substr(1, 2)).c_str());
+    const int mm = std::atoi(std::string(z.substr(3, 2)).c_str());
+    offset = (z[0] == '-' ? -1 : 1) * (hh * 3600L + mm * 60L);
+  } else if (!z.empty() && z != "UTC" && z != "GMT" && z != "Z" && z != "UT") {
+    return std::nullopt;
+  }
+  if (tm.tm_mon < 0 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  tm.tm_mday = day;
+  tm.tm_year = year - 1900;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  return timegm(&tm) - offset;
 }
 
 std::string make_release(const ReleaseFields& fields, const std::vector<ReleaseEntry>& entries)

@@ -35,6 +35,10 @@ struct ReleaseEntry {
 
 // "Sat, 21 Nov 2026 14:22:00 UTC" as apt expects (RFC 2822, UTC).
 std::string format_release_date(std::time_t t);
+// The inverse, for Release files others wrote: "Sat, 21 Nov 2026 14:22:00
+// UTC" (also GMT, Z or a +hhmm offset; the weekday is optional). nullopt if
+// it is not such a date.
+std::optional<std::time_t> parse_release_date(std::string_view text);
 
 // Release text: fields in the conventional order, then MD5Sum, SHA1, SHA256
 // and SHA512 sections, entries sorted by path, sizes right-aligned as

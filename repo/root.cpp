@@ -35,7 +35,7 @@ Root Root::create(const fs::path& dir)
     throw util::Error("{}: already a prepo root", root.dir().string());
   }
   for (const auto& sub : {root.conf_dir(), root.db_dir(), root.store_dir(), root.public_dir(),
-                          root.tmp_dir()}) {
+                          root.tmp_dir(), root.downloads_dir()}) {
     util::make_dirs(sub);
   }
   util::write_file_atomic(root.lock_file(), "");

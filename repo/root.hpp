@@ -4,6 +4,8 @@
 //   store/                           content-addressed bytes (pool/store.hpp)
 //   public/<farm>/                   the published archives (dists/, pool/)
 //   tmp/                             scratch space, emptied by every writer
+//   downloads/                       verified or partial downloads an import has
+//                                    not recorded yet; the next import resumes them
 //   lock                             held by the one writer at a time
 #pragma once
 
@@ -34,6 +36,7 @@ public:
   fs::path public_dir() const { return dir_ / "public"; }
   fs::path farm_dir(std::string_view farm) const { return public_dir() / std::string(farm); }
   fs::path tmp_dir() const { return dir_ / "tmp"; }
+  fs::path downloads_dir() const { return dir_ / "downloads"; }
   fs::path lock_file() const { return dir_ / "lock"; }
 
 private:

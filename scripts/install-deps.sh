@@ -7,7 +7,7 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config
   libssl-dev zlib1g-dev liblzma-dev libarchive-dev liblmdb-dev libgpgme-dev
-  libfmt-dev libcli11-dev libgtest-dev
+  libfmt-dev libcli11-dev libgtest-dev libcurl4-openssl-dev
   # the real tools the tests and the demo drive
   dpkg-dev apt-utils gnupg gpgv xz-utils python3 time
 )

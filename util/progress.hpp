@@ -14,6 +14,8 @@ public:
   virtual void start(std::string_view phase, std::uint64_t total) = 0;
   virtual void advance(std::uint64_t units = 1) = 0;
   virtual void finish() = 0;
+  // Bytes done and to do in the current phase, for transfers (rate, ETA).
+  virtual void bytes(std::uint64_t /*done*/, std::uint64_t /*total*/) {}
   // A line of information for the user ("nothing to publish: ...").
   virtual void note(std::string_view line) = 0;
 };

@@ -1,0 +1,229 @@
+#include "import/import_mirror.hpp"
+
+#include <map>
+#include <set>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "import/fetch_plan.hpp"
+#include "import/mirror_index.hpp"
+#include "repo/include.hpp"
+#include "repo/publish.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+
+namespace prepo::import {
+
+namespace {
+
+// Everything one remote distribution lists, verified, before a byte of a
+// package is fetched.
+struct DistPlan {
+  MirrorDist dist;
+  MirrorRelease release;
+  std::vector<RemotePackage> packages;
+};
+
+// A distribution the farm does not have yet is made from the mirror's
+// Release: the same components, architectures and descriptive fields.
+void create_distribution(repo::Session& session, const std::string& farm, const std::string& local,
+                         const MirrorRelease& release, const std::vector<IndexRef>& indexes)
+{
+  repo::Distribution d;
+  d.farm = farm;
+  d.codename = local;
+  d.origin = std::string(release.fields.get("Origin").value_or(""));
+  d.label = std::string(release.fields.get("Label").value_or(""));
+  d.suite = std::string(release.fields.get("Suite").value_or(""));
+  d.version = std::string(release.fields.get("Version").value_or(""));
+  d.description = std::string(release.fields.get("Description").value_or(""));
+  d.components = release.components;
+  for (const auto& arch : release.architectures) {
+    if (arch == "source") {
+      d.has_source = true;
+    } else {
+      d.architectures.push_back(arch);
+    }
+  }
+  for (const auto& index : indexes) {
+    d.has_source = d.has_source || index.type == repo::RecordType::source;
+  }
+  if (d.components.empty()) {
+    throw util::Error("{}/Release: no Components field, so {}/{} cannot be made from it",
+                      release.dist_url, farm, local);
+  }
+  session.config().add_distribution(d);
+  session.config().save(session.root());
+  session.progress().note(
+    fmt::format("distribution {} added with the mirror's components ({}) and architectures ({})",
+                d.full_name(), fmt::join(d.components, ", "),
+                fmt::join(release.architectures, ", ")));
+}
+
+// The indexes of the Release that the local distribution can hold.
+std::vector<IndexRef> wanted_indexes(const repo::Distribution& dist,
+                                     const std::vector<IndexRef>& all, util::Progress& progress)
+{
+  std::vector<IndexRef> out;
+  for (const auto& index : all) {
+    const bool fits = dist.has_component(index.component) &&
+                      (index.type == repo::RecordType::source ? dist.has_source
+                                                              : dist.has_architecture(index.architecture));
+    if (fits) {
+      out.push_back(index);
+    } else {
+      progress.note(fmt::format("skipping {}: {} has no {} {}", index.path, dist.full_name(),
+                                dist.has_component(index.component) ? "architecture" : "component",
+                                dist.has_component(index.component) ? index.architecture
+                                                                    : index.component));
+    }
+  }
+  return out;
+}
+
+DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
+                          const ImportMirrorOptions& options, const MirrorDist& md,
+                          std::vector<std::string>& failures)
+{
+  auto& progress = session.progress();
+  DistPlan plan{md, fetch_release(fetcher, options.mirror_url, md.remote, options.trust, progress),
+                {}};
+  const auto all = list_indexes(plan.release);
+  const auto full_name = options.farm + "/" + md.local;
+  const auto* existing = [&]() -> const repo::Distribution* {
+    for (const auto* d : session.config().distributions_of(options.farm)) {
+      if (d->codename == md.local) {
+        return d;
+      }
+    }
+    return nullptr;
+  }();
+  if (!existing) {
+    create_distribution(session, options.farm, md.local, plan.release, all);
+  }
+  const auto& dist = session.config().distribution(full_name);
+  // An arch:all package is listed in every binary index; one copy is enough.
+  std::set<std::string> seen;
+  for (const auto& index : wanted_indexes(dist, all, progress)) {
+    const auto text = fetch_index(fetcher, plan.release, index, options.max_index_size);
+    auto entries = read_index_entries(text, index, plan.release.dist_url + "/" + index.path);
+    for (auto& problem : entries.problems) {
+      failures.push_back(std::move(problem));
+    }
+    for (auto& p : entries.packages) {
+      const auto key = fmt::format("{}\n{}\n{}\n{}\n{}", p.component, static_cast<char>(p.type),
+                                   p.name, p.architecture, p.files.front().sha256);
+      if (seen.insert(key).second) {
+        plan.packages.push_back(std::move(p));
+      }
+    }
+  }
+  return plan;
+}
+
+std::string describe(const RemotePackage& p)
+{
+  return fmt::format("{} {} ({})", p.name, p.version, p.architecture);
+}
+
+} // namespace
+
+ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& options)
+{
+  auto& progress = session.progress();
+  session.config().farm(options.farm);
+  if (options.dists.empty()) {
+    throw util::Error("{}: no --dist given (a mirror has no list of its distributions)",
+                      options.mirror_url);
+  }
+  util::http::Fetcher fetcher({.parallel = options.parallel});
+  ImportReport report;
+
+  // 1. Trust and metadata of every distribution, before any package.
+  progress.start("reading the mirror's indexes", options.dists.size());
+  std::vector<DistPlan> plans;
+  for (const auto& md : options.dists) {
+    plans.push_back(read_remote_dist(session, fetcher, options, md, report.failures));
+    progress.advance();
+  }
+  progress.finish();
+
+  // 2. What is missing, fetched in one parallel batch for all distributions.
+  FetchPlan fetch(session, options.mirror_url);
+  std::vector<std::vector<const RemotePackage*>> to_import(plans.size());
+  {
+    repo::DbTxn txn(session.db(), util::lmdb::Txn::Mode::read);
+    for (std::size_t d = 0; d < plans.size(); ++d) {
+      for (const auto& p : plans[d].packages) {
+        ++report.listed;
+        const auto slot = repo::slot_key(p.component, p.type, p.name, p.architecture);
+        const auto held = txn.slot(options.farm, plans[d].dist.local, slot);
+        std::optional<repo::Record> record;
+        if (held) {
+          record = txn.record(*held);
+        }
+        if (record && same_files(*record, p)) {
+          ++report.present;
+          continue;
+        }
+        if (record && options.only_missing && record->version != p.version) {
+          ++report.kept;
+          continue;
+        }
+        to_import[d].push_back(&p);
+        fetch.want(txn, p);
+      }
+    }
+  }
+  fetch.run(fetcher, progress, report);
+
+  // 3. Record each distribution's verified packages through include.
+  std::uint64_t last_generation = 0;
+  for (std::size_t d = 0; d < plans.size(); ++d) {
+    std::vector<repo::IncludeInput> inputs;
+    std::map<std::string, const RemotePackage*> by_input;
+    for (const auto* p : to_import[d]) {
+      if (auto failure = fetch.failure_of(*p); !failure.empty()) {
+        report.failures.push_back(
+          fmt::format("{}: {}: {}", plans[d].dist.local, describe(*p), failure));
+        continue;
+      }
+      auto input = fetch.stage(*p);
+      by_input[input] = p;
+      inputs.push_back({input, p->component, util::http::join_url(options.mirror_url,
+                                                                   p->files.front().path)});
+    }
+    if (inputs.empty()) {
+      continue;
+    }
+    repo::IncludeOptions include;
+    include.keep_going = true;
+    include.move = true;
+    include.replace = options.prefer_mirror;
+    include.allow_downgrade = !options.only_missing; // the mirror is the truth
+    include.publish = false;
+    include.command = options.command;
+    auto result =
+      repo::include_inputs(session, options.farm + "/" + plans[d].dist.local, inputs, include);
+    for (const auto& f : result.failures) {
+      const auto* p = by_input.at(f.input);
+      report.failures.push_back(fmt::format("{}: {}: {}", plans[d].dist.local, describe(*p),
+                                            f.message));
+    }
+    report.imported += result.added + result.replaced;
+    if (result.generation) {
+      last_generation = result.generation;
+    }
+    session.reopen_database();
+    session.run_pending_unlinks();
+  }
+  fetch.clean_up();
+
+  if (options.publish && last_generation) {
+    repo::publish_after_change(session, options.farm, last_generation);
+  }
+  return report;
+}
+
+} // namespace prepo::import

@@ -1,0 +1,50 @@
+// prepo import-mirror: bring back every file a mirror publishes for some
+// distributions, verified and byte-exact, as if it had been built here.
+// The chain of trust is Release signature -> index hashes -> file hashes;
+// the files then go through include, so an imported package is recorded
+// exactly as a local one (plus where it came from).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "import/mirror_release.hpp"
+#include "repo/session.hpp"
+
+namespace prepo::import {
+
+struct MirrorDist {
+  std::string remote; // the mirror's dists/<remote>
+  std::string local;  // the farm's distribution it fills
+};
+
+struct ImportMirrorOptions {
+  std::string farm;
+  std::string mirror_url;
+  std::vector<MirrorDist> dists;
+  TrustOptions trust;
+  bool only_missing = false;  // keep what the farm has; add only what it lacks
+  bool prefer_mirror = false; // a file the farm has with other bytes takes the mirror's
+  unsigned parallel = 4;
+  std::uint64_t max_index_size = 1ull << 30; // decompressed, when the Release gives no size
+  bool publish = true;
+  std::string command;
+};
+
+struct ImportReport {
+  std::size_t listed = 0;   // packages the mirror lists
+  std::size_t present = 0;  // already in the farm with the same bytes
+  std::size_t kept = 0;     // --only-missing: the farm's other version kept
+  std::size_t imported = 0; // recorded by this run
+  std::uint64_t files_fetched = 0, bytes_fetched = 0;
+  std::vector<std::string> failures; // one line each: what failed and why
+};
+
+// Imports what it can; everything verified is committed even when some
+// packages fail (they are listed in the report, and the caller exits
+// non-zero). Errors that stop the whole run (bad signature, expired
+// Release, an index that does not match) throw before anything is written.
+ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& options);
+
+} // namespace prepo::import

@@ -1,0 +1,135 @@
+#include "import/import_urls.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "import/safe_path.hpp"
+#include "repo/deb822.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+#include "util/gpg.hpp"
+#include "util/http_fetch.hpp"
+
+namespace prepo::import {
+
+namespace {
+
+constexpr std::uint64_t max_control_size = 16ull << 20;  // a .dsc or .changes
+constexpr std::uint64_t max_package_size = 16ull << 30;  // a .deb of unknown size
+
+std::string lower(std::string s)
+{
+  for (auto& c : s) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return s;
+}
+
+// The text of a .dsc or .changes that may be parsed: its signed body when a
+// keyring vouches for it, the whole text only with allow_unsigned.
+std::string trusted_text(const std::string& document, const std::string& url,
+                         const ImportUrlsOptions& options, util::Progress& progress)
+{
+  auto unwrapped = repo::strip_clearsign(document, url);
+  if (!options.keyrings.empty()) {
+    if (!unwrapped.was_signed) {
+      throw util::Error("{}: not signed, but --keyring asks for a signature", url);
+    }
+    auto result = util::gpg::verify_clearsigned(document, options.keyrings);
+    if (!result.any_valid()) {
+      std::string why;
+      for (const auto& s : result.signatures) {
+        why += fmt::format("{}{} {}", why.empty() ? "" : "; ",
+                           s.fingerprint.empty() ? "unknown key" : s.fingerprint, s.problem);
+      }
+      throw util::Error("{}: no valid signature by a key in the keyring ({})", url,
+                        why.empty() ? "no signature" : why);
+    }
+    return std::move(result.signed_text);
+  }
+  if (!options.allow_unsigned) {
+    throw util::Error("{}: no --keyring to verify it with (or --allow-unsigned to trust the "
+                      "server and the network)",
+                      url);
+  }
+  progress.note(fmt::format("WARNING: {} is not verified (--allow-unsigned)", url));
+  return unwrapped.body;
+}
+
+} // namespace
+
+repo::IncludeResult import_urls(repo::Session& session, const std::string& dist_name,
+                                const std::vector<std::string>& urls,
+                                const ImportUrlsOptions& options)
+{
+  session.config().distribution(dist_name); // an unknown distribution fails before any fetch
+  util::http::Fetcher fetcher({.parallel = options.parallel});
+  util::TempDir staging(session.root().tmp_dir(), "import-");
+  std::vector<util::http::DownloadJob> jobs;
+  std::vector<repo::IncludeInput> inputs;
+  std::size_t n = 0;
+  for (const auto& url : urls) {
+    const auto slash = url.rfind('/');
+    const auto name = slash == std::string::npos ? url : url.substr(slash + 1);
+    check_safe_relative_path(name, url);
+    const auto dir = staging.path() / fmt::format("{}", n++);
+    util::make_dirs(dir);
+    const auto ext = lower(name.substr(std::min(name.size(), name.rfind('.'))));
+    if (ext == ".deb" || ext == ".udeb" || ext == ".ddeb") {
+      // Nothing vouches for a lone .deb but the server: include reads it
+      // whole and records exactly those bytes.
+      jobs.push_back({url, (dir / name).string(), max_package_size, "", false, {}});
+    } else if (ext == ".dsc" || ext == ".changes") {
+      const auto document = *fetcher.get(url, max_control_size);
+      const auto text = trusted_text(document, url, options, session.progress());
+      const auto stanza = repo::parse_single_stanza(text, url);
+      auto sums = stanza.get("Checksums-Sha256");
+      if (!sums) {
+        throw util::Error("{}: no Checksums-Sha256 field (MD5 alone is too weak to trust)", url);
+      }
+      const auto base = url.substr(0, slash + 1);
+      for (auto line : repo::value_lines(*sums)) {
+        auto w = repo::words(line);
+        std::uint64_t size = 0;
+        if (w.size() != 3 || std::from_chars(w[1].data(), w[1].data() + w[1].size(), size).ec !=
+                               std::errc()) {
+          throw util::Error("{}: malformed Checksums-Sha256 line: {}", url, line);
+        }
+        const std::string file(w[2]);
+        check_safe_relative_path(file, url);
+        if (file.find('/') != std::string::npos) {
+          throw util::Error("{}: Checksums-Sha256 names a path, not a file: {}", url, file);
+        }
+        jobs.push_back({base + file, (dir / file).string(), size, std::string(w[0]), false, {}});
+      }
+      // The very bytes fetched (and verified) are what include reads.
+      util::create_file(dir / name, document, 0644);
+    } else {
+      throw util::Error("{}: not a package URL (expected .dsc, .changes, .deb, .udeb or .ddeb)",
+                        url);
+    }
+    inputs.push_back({(dir / name).string(), options.include.component, url});
+  }
+  auto& progress = session.progress();
+  progress.start("fetching files", jobs.size());
+  std::string failure;
+  fetcher.download(
+    jobs,
+    [&](const util::http::DownloadJob& job) {
+      progress.advance();
+      if (!job.ok && failure.empty()) {
+        failure = fmt::format("{}: {}", job.url, job.error);
+      }
+    },
+    [](std::uint64_t) {});
+  progress.finish();
+  if (!failure.empty()) {
+    throw util::Error(failure);
+  }
+  auto include = options.include;
+  include.move = true; // the downloads are ours to hand over
+  return repo::include_inputs(session, dist_name, inputs, include);
+}
+
+} // namespace prepo::import

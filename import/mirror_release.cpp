@@ -1,0 +1,168 @@
+#include "import/mirror_release.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "import/safe_path.hpp"
+#include "repo/release_file.hpp"
+#include "util/error.hpp"
+#include "util/gpg.hpp"
+
+namespace prepo::import {
+
+namespace {
+
+std::string describe_signatures(const util::gpg::VerifyResult& result)
+{
+  if (result.signatures.empty()) {
+    return "no signature";
+  }
+  std::string out;
+  for (const auto& s : result.signatures) {
+    out += fmt::format("{}{} {}", out.empty() ? "" : "; ",
+                       s.fingerprint.empty() ? "unknown key" : s.fingerprint, s.problem);
+  }
+  return out;
+}
+
+bool is_hex(std::string_view s, std::size_t length)
+{
+  return s.size() == length &&
+         s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+void read_hash_list(const repo::Stanza& fields, std::string_view field, std::size_t hex_length,
+                    std::map<std::string, ListedFile>& files, const std::string& source)
+{
+  auto value = fields.get(field);
+  if (!value) {
+    return;
+  }
+  for (auto line : repo::value_lines(*value)) {
+    auto w = repo::words(line);
+    if (w.size() != 3 || !is_hex(w[0], hex_length)) {
+      throw util::Error("{}: malformed {} line: {}", source, field, line);
+    }
+    const std::string path(w[2]);
+    check_safe_relative_path(path, source);
+    std::uint64_t size = 0;
+    const auto [end, ec] = std::from_chars(w[1].data(), w[1].data() + w[1].size(), size);
+    if (ec != std::errc() || end != w[1].data() + w[1].size()) {
+      throw util::Error("{}: malformed size in {} line: {}", source, field, line);
+    }
+    auto& entry = files[path];
+    if (entry.size != 0 && entry.size != size) {
+      throw util::Error("{}: {} is listed with two sizes ({} and {})", source, path, entry.size,
+                        size);
+    }
+    entry.size = size;
+    (hex_length == 64 ? entry.sha256 : entry.sha512) = std::string(w[0]);
+  }
+}
+
+} // namespace
+
+MirrorRelease parse_release(std::string text, const std::string& dist_url, std::time_t now)
+{
+  const auto source = dist_url + "/Release";
+  MirrorRelease r;
+  r.dist_url = dist_url;
+  r.fields = repo::parse_single_stanza(text, source);
+  r.text = std::move(text);
+  if (auto valid_until = r.fields.get("Valid-Until")) {
+    auto until = repo::parse_release_date(*valid_until);
+    if (!until) {
+      throw util::Error("{}: unreadable Valid-Until: {}", source, *valid_until);
+    }
+    if (now > *until) {
+      throw util::Error("{}: expired: Valid-Until {} has passed (the mirror is stale or replayed)",
+                        source, *valid_until);
+    }
+  }
+  for (auto w : repo::words(r.fields.get("Components").value_or(""))) {
+    r.components.emplace_back(w);
+  }
+  for (auto w : repo::words(r.fields.get("Architectures").value_or(""))) {
+    r.architectures.emplace_back(w);
+  }
+  r.acquire_by_hash = repo::iequals(r.fields.get("Acquire-By-Hash").value_or("no"), "yes");
+  read_hash_list(r.fields, "SHA256", 64, r.files, source);
+  read_hash_list(r.fields, "SHA512", 128, r.files, source);
+  if (r.files.empty()) {
+    throw util::Error("{}: lists no SHA256 or SHA512 hashes (MD5Sum and SHA1 alone are too weak "
+                      "to trust)",
+                      source);
+  }
+  return r;
+}
+
+MirrorRelease fetch_release(util::http::Fetcher& fetcher, const std::string& mirror_url,
+                            const std::string& dist, const TrustOptions& trust,
+                            util::Progress& progress)
+{
+  const auto dist_url = util::http::join_url(mirror_url, "dists/" + dist);
+  const auto now = trust.now ? trust.now : std::time(nullptr);
+  if (trust.keyrings.empty() && !trust.allow_unsigned) {
+    throw util::Error("{}: no --keyring to verify it with (give the mirror's public key, or "
+                      "--allow-unsigned to trust it blindly)",
+                      dist_url);
+  }
+  std::string text;
+  std::string signer;
+  if (auto inrelease = fetcher.get(dist_url + "/InRelease", max_release_size, true)) {
+    if (trust.keyrings.empty()) {
+      text = repo::strip_clearsign(*inrelease, dist_url + "/InRelease").body;
+    } else {
+      auto result = util::gpg::verify_clearsigned(*inrelease, trust.keyrings);
+      if (!result.any_valid()) {
+        throw util::Error("{}/InRelease: no valid signature by a key in the keyring ({})",
+                          dist_url, describe_signatures(result));
+      }
+      text = std::move(result.signed_text);
+      for (const auto& s : result.signatures) {
+        if (s.valid) {
+          signer = s.fingerprint;
+          break;
+        }
+      }
+    }
+  } else {
+    auto release = fetcher.get(dist_url + "/Release", max_release_size, true);
+    if (!release) {
+      throw util::Error("{}: no InRelease and no Release: not a distribution of this mirror",
+                        dist_url);
+    }
+    if (!trust.keyrings.empty()) {
+      auto signature = fetcher.get(dist_url + "/Release.gpg", 1 << 20, true);
+      if (!signature) {
+        throw util::Error("{}/Release: unsigned (no InRelease, no Release.gpg); use "
+                          "--allow-unsigned without --keyring to accept it",
+                          dist_url);
+      }
+      auto result = util::gpg::verify_detached(*release, *signature, trust.keyrings);
+      if (!result.any_valid()) {
+        throw util::Error("{}/Release.gpg: no valid signature by a key in the keyring ({})",
+                          dist_url, describe_signatures(result));
+      }
+      for (const auto& s : result.signatures) {
+        if (s.valid) {
+          signer = s.fingerprint;
+          break;
+        }
+      }
+    }
+    text = std::move(*release);
+  }
+  if (signer.empty()) {
+    progress.note(fmt::format("WARNING: {} is trusted WITHOUT a signature check "
+                              "(--allow-unsigned): anyone between here and the mirror can "
+                              "change what is imported",
+                              dist_url));
+  }
+  auto r = parse_release(std::move(text), dist_url, now);
+  r.signed_by = signer;
+  return r;
+}
+
+} // namespace prepo::import

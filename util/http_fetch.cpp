@@ -1,0 +1,363 @@
+#include "util/http_fetch.hpp"
+
+#include <deque>
+#include <memory>
+#include <thread>
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/error.hpp"
+#include "util/fd.hpp"
+#include "util/file.hpp"
+#include "util/hash.hpp"
+
+namespace prepo::util::http {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The options every transfer shares. Only http, https and file are fetched
+// at all, and a redirect may lead only to http or https: a mirror must not
+// be able to make us read a local file.
+void set_common_options(CURL* easy, const std::string& url, const FetchOptions& options,
+                        char* error_buffer)
+{
+  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https,file");
+  curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 10L);
+  curl_easy_setopt(easy, CURLOPT_FAILONERROR, 1L); // an error page is never taken for content
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_seconds);
+  curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, options.stall_timeout_seconds);
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, "prepo/" "0.1");
+  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, nullptr); // the exact bytes, never re-encoded
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
+  error_buffer[0] = '\0';
+}
+
+long response_code(CURL* easy)
+{
+  long code = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+  return code;
+}
+
+bool is_missing(CURLcode rc, long code)
+{
+  return (rc == CURLE_HTTP_RETURNED_ERROR && (code == 404 || code == 410)) ||
+         rc == CURLE_FILE_COULDNT_READ_FILE;
+}
+
+// Worth another attempt: the network or the server may do better next time.
+bool is_transient(CURLcode rc, long code)
+{
+  switch (rc) {
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_OPERATION_TIMEDOUT:
+  case CURLE_PARTIAL_FILE:
+  case CURLE_RECV_ERROR:
+  case CURLE_SEND_ERROR:
+  case CURLE_GOT_NOTHING:
+  case CURLE_HTTP2:
+  case CURLE_HTTP2_STREAM:
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_RANGE_ERROR: // the next attempt starts from byte 0
+    return true;
+  case CURLE_HTTP_RETURNED_ERROR:
+    return code >= 500 || code == 429 || code == 408;
+  default:
+    return false;
+  }
+}
+
+std::string describe(CURLcode rc, long code, const char* error_buffer)
+{
+  if (rc == CURLE_HTTP_RETURNED_ERROR && code) {
+    return fmt::format("HTTP {}", code);
+  }
+  if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
+    return fmt::format("{} (only http and https are followed)",
+                       *error_buffer ? error_buffer : curl_easy_strerror(rc));
+  }
+  return *error_buffer ? std::string(error_buffer) : std::string(curl_easy_strerror(rc));
+}
+
+std::chrono::milliseconds backoff_for(const FetchOptions& options, unsigned attempt)
+{
+  return options.backoff * (1u << std::min(attempt, 6u));
+}
+
+struct Buffer {
+  std::string bytes;
+  std::uint64_t cap = 0;
+  bool overflow = false;
+};
+
+std::size_t write_to_buffer(char* data, std::size_t size, std::size_t count, void* user)
+{
+  auto* buffer = static_cast<Buffer*>(user);
+  const auto n = size * count;
+  if (buffer->bytes.size() + n > buffer->cap) {
+    buffer->overflow = true;
+    return 0;
+  }
+  buffer->bytes.append(data, n);
+  return n;
+}
+
+// One running transfer of download().
+struct Transfer {
+  DownloadJob* job = nullptr;
+  curl::Easy easy;
+  Fd fd;
+  std::uint64_t offset = 0; // bytes in the .part file
+  bool overflow = false;
+  const std::function<void(std::uint64_t)>* on_bytes = nullptr;
+  char error[CURL_ERROR_SIZE] = {};
+};
+
+std::size_t write_to_part(char* data, std::size_t size, std::size_t count, void* user)
+{
+  auto* t = static_cast<Transfer*>(user);
+  const auto n = size * count;
+  if (t->offset + n > t->job->size) {
+    t->overflow = true; // more than the index promised: a wrong or hostile file
+    return 0;
+  }
+  std::size_t written = 0;
+  while (written < n) {
+    const auto w = ::write(t->fd.get(), data + written, n - written);
+    if (w < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return 0;
+    }
+    written += static_cast<std::size_t>(w);
+  }
+  t->offset += n;
+  if (*t->on_bytes) {
+    (*t->on_bytes)(n);
+  }
+  return n;
+}
+
+std::uint64_t file_size_or_zero(const std::string& path)
+{
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+}
+
+// A job waiting for its (next) attempt.
+struct Pending {
+  DownloadJob* job;
+  unsigned attempt;
+  Clock::time_point not_before;
+};
+
+} // namespace
+
+Fetcher::Fetcher(FetchOptions options) : options_(options)
+{
+  if (options_.parallel == 0) {
+    options_.parallel = 1;
+  }
+}
+
+std::optional<std::string> Fetcher::get(const std::string& url, std::uint64_t cap, bool missing_ok)
+{
+  for (unsigned attempt = 0;; ++attempt) {
+    Buffer buffer{{}, cap, false};
+    char error[CURL_ERROR_SIZE];
+    CURL* easy = easy_.get();
+    curl_easy_reset(easy);
+    set_common_options(easy, url, options_, error);
+    curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(cap));
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_to_buffer);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &buffer);
+    const auto rc = curl_easy_perform(easy);
+    const auto code = response_code(easy);
+    if (rc == CURLE_OK) {
+      return std::move(buffer.bytes);
+    }
+    if (buffer.overflow || rc == CURLE_FILESIZE_EXCEEDED) {
+      throw Error("{}: larger than the {} bytes allowed", url, cap);
+    }
+    if (missing_ok && is_missing(rc, code)) {
+      return std::nullopt;
+    }
+    if (!is_transient(rc, code) || attempt >= options_.retries) {
+      throw Error("{}: {}", url, describe(rc, code, error));
+    }
+    std::this_thread::sleep_for(backoff_for(options_, attempt));
+  }
+}
+
+void Fetcher::download(std::vector<DownloadJob>& jobs,
+                       const std::function<void(const DownloadJob&)>& on_done,
+                       const std::function<void(std::uint64_t)>& on_bytes)
+{
+  curl::Multi multi;
+  curl_multi_setopt(multi.get(), CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options_.parallel));
+  curl_multi_setopt(multi.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(options_.parallel));
+
+  std::deque<Pending> queue;
+  for (auto& job : jobs) {
+    job.ok = false;
+    job.error.clear();
+    queue.push_back({&job, 0, Clock::time_point{}});
+  }
+  std::vector<std::pair<std::unique_ptr<Transfer>, unsigned>> running; // transfer, attempt
+
+  auto finish_job = [&](DownloadJob& job, std::string error) {
+    job.ok = error.empty();
+    job.error = std::move(error);
+    on_done(job);
+  };
+
+  // A job whose .part file is already complete is checked without a transfer.
+  auto verify_part = [&](DownloadJob& job) -> std::string {
+    const auto part = job.path + ".part";
+    const auto sum = job.sha256.empty() ? std::string() : checksum_file(part).sha256;
+    if (sum != job.sha256) {
+      remove_file_if_exists(part);
+      return fmt::format("SHA256 is {}, the index says {}", sum, job.sha256);
+    }
+    if (::rename(part.c_str(), job.path.c_str()) != 0) {
+      throw_errno("rename", job.path);
+    }
+    return {};
+  };
+
+  auto start = [&](Pending p) {
+    auto& job = *p.job;
+    const auto part = job.path + ".part";
+    auto offset = file_size_or_zero(part);
+    if (offset > job.size || job.sha256.empty()) {
+      remove_file_if_exists(part); // unverifiable bytes are never resumed
+      offset = 0;
+    }
+    if (offset == job.size && !job.sha256.empty()) {
+      finish_job(job, verify_part(job));
+      return;
+    }
+    auto t = std::make_unique<Transfer>();
+    t->job = &job;
+    t->on_bytes = &on_bytes;
+    t->offset = offset;
+    const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      throw_errno("open", part);
+    }
+    t->fd = Fd(fd);
+    CURL* easy = t->easy.get();
+    set_common_options(easy, job.url, options_, t->error);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_to_part);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
+    if (offset > 0) {
+      curl_easy_setopt(easy, CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(offset));
+    }
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, t.get());
+    curl_multi_add_handle(multi.get(), easy);
+    running.emplace_back(std::move(t), p.attempt);
+  };
+
+  auto complete = [&](Transfer* t, CURLcode rc) {
+    auto it = std::find_if(running.begin(), running.end(),
+                           [t](const auto& r) { return r.first.get() == t; });
+    auto owned = std::move(it->first);
+    const unsigned attempt = it->second;
+    running.erase(it);
+    curl_multi_remove_handle(multi.get(), owned->easy.get());
+    auto& job = *owned->job;
+    const auto code = response_code(owned->easy.get());
+    const auto part = job.path + ".part";
+    owned->fd = Fd();
+    if (owned->overflow) {
+      remove_file_if_exists(part);
+      finish_job(job, fmt::format("larger than the {} bytes {}", job.size,
+                                  job.sha256.empty() ? "allowed" : "the index says"));
+      return;
+    }
+    if (rc == CURLE_RANGE_ERROR) {
+      remove_file_if_exists(part); // the server ignores ranges: start over
+    }
+    if (rc == CURLE_OK && owned->offset < job.size && !job.sha256.empty()) {
+      // The server ended the body early (no Content-Length, or a lying one).
+      if (attempt < options_.retries) {
+        queue.push_back({&job, attempt + 1, Clock::now() + backoff_for(options_, attempt)});
+      } else {
+        finish_job(job, fmt::format("truncated: {} of {} bytes", owned->offset, job.size));
+      }
+      return;
+    }
+    if (rc == CURLE_OK) {
+      finish_job(job, verify_part(job));
+      return;
+    }
+    if (is_transient(rc, code) && attempt < options_.retries) {
+      queue.push_back({&job, attempt + 1, Clock::now() + backoff_for(options_, attempt)});
+      return;
+    }
+    if (is_missing(rc, code)) {
+      remove_file_if_exists(part);
+    }
+    finish_job(job, describe(rc, code, owned->error));
+  };
+
+  while (!queue.empty() || !running.empty()) {
+    // Start what may start now, up to the parallel limit.
+    const auto now = Clock::now();
+    for (std::size_t n = queue.size(); n > 0 && running.size() < options_.parallel; --n) {
+      auto p = queue.front();
+      queue.pop_front();
+      if (p.not_before > now) {
+        queue.push_back(p);
+        continue;
+      }
+      start(p);
+    }
+    if (running.empty()) {
+      if (!queue.empty()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      continue;
+    }
+    int still_running = 0;
+    curl_multi_perform(multi.get(), &still_running);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi.get(), &queued)) {
+      if (msg->msg == CURLMSG_DONE) {
+        Transfer* t = nullptr;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+        complete(t, msg->data.result);
+      }
+    }
+    if (!running.empty()) {
+      curl_multi_poll(multi.get(), nullptr, 0, 100, nullptr);
+    }
+  }
+}
+
+std::string join_url(std::string_view base, std::string_view relative)
+{
+  std::string out(base);
+  while (!out.empty() && out.back() == '/') {
+    out.pop_back();
+  }
+  while (!relative.empty() && relative.front() == '/') {
+    relative.remove_prefix(1);
+  }
+  out += '/';
+  out += relative;
+  return out;
+}
+
+} // namespace prepo::util::http
