@@ -2,6 +2,7 @@
 
 #include "cli/context.hpp"
 #include "repo/packages.hpp"
+#include "repo/release_file.hpp"
 
 namespace prepo::cli {
 
@@ -27,17 +28,25 @@ void add_list_command(CLI::App& app, Context& ctx)
         for (std::size_t i = 0; i < packages.size(); ++i) {
           const auto& p = packages[i];
           out += fmt::format("{}{{\"name\":{},\"version\":{},\"architecture\":{},"
-                             "\"component\":{},\"type\":\"{}\"}}",
+                             "\"component\":{},\"type\":\"{}\"{}}}",
                              i ? "," : "", json_quote(p.name), json_quote(p.version),
                              json_quote(p.architecture), json_quote(p.component),
                              p.type == repo::RecordType::source ? "source"
                              : p.type == repo::RecordType::udeb ? "udeb"
-                                                                : "binary");
+                                                                : "binary",
+                             p.origin ? fmt::format(",\"imported_from\":{},\"imported_at\":{}",
+                                                    json_quote(p.origin->url), p.origin->time)
+                                      : std::string());
         }
         out += "]\n";
       } else {
         for (const auto& p : packages) {
-          out += fmt::format("{} {} {} {}\n", p.name, p.version, p.architecture, p.component);
+          out += fmt::format("{} {} {} {}", p.name, p.version, p.architecture, p.component);
+          if (p.origin) {
+            out += fmt::format("  (imported from {} at {})", p.origin->url,
+                               repo::format_release_date(static_cast<std::time_t>(p.origin->time)));
+          }
+          out += '\n';
         }
       }
       fmt::print("{}", out);

@@ -4,6 +4,9 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
+#include "repo/database.hpp"
 #include "repo/session.hpp"
 
 namespace prepo::repo {
@@ -14,6 +17,7 @@ struct ListedPackage {
   std::string architecture;
   std::string component;
   RecordType type;
+  std::optional<Origin> origin; // set when the package was imported
 };
 
 // Packages of `dist_name` whose name matches the shell pattern (fnmatch);
