@@ -9,10 +9,10 @@ packages=(
   libssl-dev zlib1g-dev liblzma-dev libarchive-dev liblmdb-dev libgpgme-dev
   libfmt-dev libcli11-dev libgtest-dev libcurl4-openssl-dev
   # the real tools the tests and the demo drive
-  dpkg-dev apt-utils gnupg gpgv xz-utils python3 time
+  dpkg-dev apt-utils gnupg gpgv xz-utils python3 time reprepro aptly
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(reprepro aptly hyperfine)
+  packages+=(hyperfine)
 fi
 
 missing=()

@@ -118,6 +118,7 @@ struct Transfer {
   curl::Easy easy;
   Fd fd;
   std::uint64_t offset = 0; // bytes in the .part file
+  bool resumed = false;      // started from bytes an earlier attempt or run left
   bool overflow = false;
   const std::function<void(std::uint64_t)>* on_bytes = nullptr;
   char error[CURL_ERROR_SIZE] = {};
@@ -245,13 +246,17 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
       offset = 0;
     }
     if (offset == job.size && !job.sha256.empty()) {
-      finish_job(job, verify_part(job));
-      return;
+      if (auto why = verify_part(job); why.empty()) {
+        finish_job(job, {});
+        return;
+      }
+      offset = 0; // kept bytes that do not verify (verify_part dropped them): fetch anew
     }
     auto t = std::make_unique<Transfer>();
     t->job = &job;
     t->on_bytes = &on_bytes;
     t->offset = offset;
+    t->resumed = offset > 0;
     const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) {
       throw_errno("open", part);
@@ -299,7 +304,13 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
       return;
     }
     if (rc == CURLE_OK) {
-      finish_job(job, verify_part(job));
+      auto why = verify_part(job);
+      if (!why.empty() && owned->resumed && attempt < options_.retries) {
+        // The kept bytes may be what is wrong (a stale .part): once more from byte 0.
+        queue.push_back({&job, attempt + 1, Clock::now()});
+        return;
+      }
+      finish_job(job, std::move(why));
       return;
     }
     if (is_transient(rc, code) && attempt < options_.retries) {
