@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "cli/context.hpp"
+#include "import/remote_child.hpp"
 #include "repo/names.hpp"
 #include "stack/farm_graph.hpp"
 #include "util/error.hpp"
@@ -16,7 +17,44 @@ struct FarmAddArgs {
   bool is_private = false;
   unsigned keep = 10;
   std::vector<std::string> from;
+  std::vector<std::string> keyrings; // for a remote child
+  std::string child_name;            // local name of a remote child
 };
+
+bool is_url(const std::string& s)
+{
+  return s.find("://") != std::string::npos;
+}
+
+// The local copy of a remote child farm, added to the configuration if new.
+std::string add_remote_child(repo::Config& config, const std::string& url,
+                             const FarmAddArgs& args)
+{
+  const auto name =
+    args.child_name.empty() ? import::remote_farm_name(url) : args.child_name;
+  if (const auto* existing = config.find_farm(name)) {
+    if (existing->remote != url) {
+      throw util::Error("--from {}: farm {} already exists and is not a copy of it; give "
+                        "--child-name",
+                        url, name);
+    }
+    return name;
+  }
+  if (args.keyrings.empty()) {
+    throw util::Error("--from {}: a remote child needs --keyring (the key its Release is signed "
+                      "with)",
+                      url);
+  }
+  repo::Farm copy;
+  copy.name = name;
+  copy.description = "local copy of " + url;
+  copy.remote = url;
+  for (const auto& k : args.keyrings) {
+    copy.keyrings.push_back(std::filesystem::weakly_canonical(std::filesystem::absolute(k)).string());
+  }
+  config.add_farm(copy);
+  return name;
+}
 
 } // namespace
 
@@ -30,7 +68,14 @@ void add_farm_command(CLI::App& app, Context& ctx)
   add->add_option("name", args->name, "Farm name (lowercase letters, digits, . _ -)")->required();
   add->add_option("--description", args->description, "What the farm is for");
   add->add_option("--from", args->from,
-                  "A child farm this one may copy from with prepo promote (repeatable)");
+                  "A child farm this one may copy from with prepo promote (repeatable); a URL "
+                  "names a farm published on another host");
+  add->add_option("--keyring", args->keyrings,
+                  "For a remote child (--from URL): the public key its Release is signed with")
+    ->check(CLI::ExistingFile);
+  add->add_option("--child-name", args->child_name,
+                  "For a remote child: the name of its local copy (default: the URL's last "
+                  "segment)");
   add->add_flag("--private", args->is_private,
                 "Serve only to token holders (see prepo serve)");
   add->add_option("--keep-generations", args->keep,
@@ -49,12 +94,14 @@ void add_farm_command(CLI::App& app, Context& ctx)
       farm.is_private = args->is_private;
       farm.keep_generations = args->keep;
       for (const auto& child : args->from) {
-        session.config().farm(child); // unknown children are named before anything else
+        if (!is_url(child)) {
+          session.config().farm(child); // unknown children are named before anything else
+        }
       }
       session.config().add_farm(farm);
-      for (const auto& child : args->from) {
-        if (child.find("://") != std::string::npos) {
-          throw util::Error("--from {}: remote child farms (by URL) are not supported yet", child);
+      for (auto child : args->from) {
+        if (is_url(child)) {
+          child = add_remote_child(session.config(), child, *args);
         }
         stack::check_new_child(session.config(), farm.name, child);
         auto children = session.config().farm(farm.name).children;

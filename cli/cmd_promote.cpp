@@ -5,12 +5,35 @@
 
 #include "cli/context.hpp"
 #include "cli/render_changes.hpp"
+#include "import/remote_child.hpp"
 #include "stack/promote.hpp"
 #include "util/error.hpp"
 
 namespace prepo::cli {
 
 namespace {
+
+// A remote child's local copy is brought up to date before it is read, for
+// the parent's distributions (or the one --dist names).
+template <typename Args>
+void refresh_if_remote(repo::Session& session, const Args& args, const std::string& command)
+{
+  const auto& child = session.config().farm(args.child);
+  const auto& parent = session.config().farm(args.parent);
+  if (child.remote.empty() ||
+      std::find(parent.children.begin(), parent.children.end(), child.name) ==
+        parent.children.end()) {
+    return; // a local child, or one promote will refuse anyway
+  }
+  std::vector<std::string> dists;
+  for (const auto* d : session.config().distributions_of(parent.name)) {
+    if (args.dist.empty() || d->codename == args.dist) {
+      dists.push_back(d->codename);
+    }
+  }
+  import::refresh_remote_child(session, child, dists, command);
+}
+
 
 struct PromoteArgs {
   std::string child, parent;
@@ -77,6 +100,7 @@ void add_promote_command(CLI::App& app, Context& ctx)
           print_plan(plan, dry_run);
         };
       }
+      refresh_if_remote(session, *args, ctx.command_line);
       auto result = stack::promote(session, args->child, args->parent, args->options);
       if (result.generation) {
         ctx.progress().note(fmt::format("{}: promoted from {} as generation {}", args->parent,

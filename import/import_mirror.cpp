@@ -8,6 +8,7 @@
 
 #include "import/fetch_plan.hpp"
 #include "import/mirror_index.hpp"
+#include "repo/farm_update.hpp"
 #include "repo/include.hpp"
 #include "repo/publish.hpp"
 #include "util/error.hpp"
@@ -53,8 +54,9 @@ void create_distribution(repo::Session& session, const std::string& farm, const 
     throw util::Error("{}/Release: no Components field, so {}/{} cannot be made from it",
                       release.dist_url, farm, local);
   }
+  // Saved by the caller once every distribution's Release and indexes have
+  // verified: a refused import leaves the configuration as it was.
   session.config().add_distribution(d);
-  session.config().save(session.root());
   session.progress().note(
     fmt::format("distribution {} added with the mirror's components ({}) and architectures ({})",
                 d.full_name(), fmt::join(d.components, ", "),
@@ -127,6 +129,36 @@ std::string describe(const RemotePackage& p)
   return fmt::format("{} {} ({})", p.name, p.version, p.architecture);
 }
 
+// With `exact`: the slots of the distribution the mirror does not list
+// are cleared, as one more generation.
+std::size_t remove_unlisted(repo::Session& session, const ImportMirrorOptions& options,
+                            const DistPlan& plan)
+{
+  std::set<std::string> listed;
+  for (const auto& p : plan.packages) {
+    listed.insert(repo::slot_key(p.component, p.type, p.name, p.architecture));
+  }
+  repo::DbTxn txn(session.db(), util::lmdb::Txn::Mode::write);
+  std::vector<std::string> gone;
+  txn.for_each_slot(options.farm, plan.dist.local, "", [&](std::string_view key, std::string_view) {
+    if (!listed.contains(std::string(key))) {
+      gone.emplace_back(key);
+    }
+    return true;
+  });
+  if (gone.empty()) {
+    return 0;
+  }
+  repo::FarmUpdate update(txn, session.config().farm(options.farm), options.command);
+  for (const auto& slot : gone) {
+    update.clear(plan.dist.local, slot);
+  }
+  update.finish(options.publish);
+  txn.commit();
+  session.run_pending_unlinks();
+  return gone.size();
+}
+
 } // namespace
 
 ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& options)
@@ -148,6 +180,7 @@ ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& op
     progress.advance();
   }
   progress.finish();
+  session.config().save(session.root()); // distributions made from the mirror's Release
 
   // 2. What is missing, fetched in one parallel batch for all distributions.
   FetchPlan fetch(session, options.mirror_url);
@@ -219,6 +252,11 @@ ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& op
     session.run_pending_unlinks();
   }
   fetch.clean_up();
+  if (options.exact && report.failures.empty()) {
+    for (const auto& plan : plans) {
+      report.removed += remove_unlisted(session, options, plan);
+    }
+  }
 
   if (options.publish && last_generation) {
     repo::publish_after_change(session, options.farm, last_generation);

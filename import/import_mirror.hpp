@@ -26,6 +26,7 @@ struct ImportMirrorOptions {
   TrustOptions trust;
   bool only_missing = false;  // keep what the farm has; add only what it lacks
   bool prefer_mirror = false; // a file the farm has with other bytes takes the mirror's
+  bool exact = false;         // also remove what the mirror no longer lists (a remote child's copy)
   unsigned parallel = 4;
   std::uint64_t max_index_size = 1ull << 30; // decompressed, when the Release gives no size
   bool publish = true;
@@ -37,6 +38,7 @@ struct ImportReport {
   std::size_t present = 0;  // already in the farm with the same bytes
   std::size_t kept = 0;     // --only-missing: the farm's other version kept
   std::size_t imported = 0; // recorded by this run
+  std::size_t removed = 0;  // with exact: no longer listed by the mirror
   std::uint64_t files_fetched = 0, bytes_fetched = 0;
   std::vector<std::string> failures; // one line each: what failed and why
 };

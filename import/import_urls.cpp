@@ -79,6 +79,10 @@ repo::IncludeResult import_urls(repo::Session& session, const std::string& dist_
     if (ext == ".deb" || ext == ".udeb" || ext == ".ddeb") {
       // Nothing vouches for a lone .deb but the server: include reads it
       // whole and records exactly those bytes.
+      session.progress().note(fmt::format(
+        "WARNING: {}: a lone package has no signature or checksum to verify; its bytes are "
+        "trusted as the server sends them",
+        url));
       jobs.push_back({url, (dir / name).string(), max_package_size, "", false, {}});
     } else if (ext == ".dsc" || ext == ".changes") {
       const auto document = *fetcher.get(url, max_control_size);

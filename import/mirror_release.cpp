@@ -61,6 +61,17 @@ void read_hash_list(const repo::Stanza& fields, std::string_view field, std::siz
   }
 }
 
+// A malformed signed document is an Error from gpg; it names the URL here.
+template <typename Verify>
+util::gpg::VerifyResult verify_or_name(const std::string& url, Verify verify)
+{
+  try {
+    return verify();
+  } catch (const util::Error& e) {
+    throw util::Error("{}: {}", url, e.what());
+  }
+}
+
 } // namespace
 
 MirrorRelease parse_release(std::string text, const std::string& dist_url, std::time_t now)
@@ -114,7 +125,9 @@ MirrorRelease fetch_release(util::http::Fetcher& fetcher, const std::string& mir
     if (trust.keyrings.empty()) {
       text = repo::strip_clearsign(*inrelease, dist_url + "/InRelease").body;
     } else {
-      auto result = util::gpg::verify_clearsigned(*inrelease, trust.keyrings);
+      auto result = verify_or_name(dist_url + "/InRelease", [&] {
+        return util::gpg::verify_clearsigned(*inrelease, trust.keyrings);
+      });
       if (!result.any_valid()) {
         throw util::Error("{}/InRelease: no valid signature by a key in the keyring ({})",
                           dist_url, describe_signatures(result));
@@ -140,7 +153,9 @@ MirrorRelease fetch_release(util::http::Fetcher& fetcher, const std::string& mir
                           "--allow-unsigned without --keyring to accept it",
                           dist_url);
       }
-      auto result = util::gpg::verify_detached(*release, *signature, trust.keyrings);
+      auto result = verify_or_name(dist_url + "/Release.gpg", [&] {
+        return util::gpg::verify_detached(*release, *signature, trust.keyrings);
+      });
       if (!result.any_valid()) {
         throw util::Error("{}/Release.gpg: no valid signature by a key in the keyring ({})",
                           dist_url, describe_signatures(result));

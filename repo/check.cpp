@@ -80,7 +80,9 @@ struct Checker {
           }
         }
       }
-      if (state.publish_wanted > state.published || state.current > state.published) {
+      // A remote child's local copy is never published: nothing to note.
+      if (farm.remote.empty() &&
+          (state.publish_wanted > state.published || state.current > state.published)) {
         report.notes.push_back(fmt::format(
           "farm {}: generation {} is not published yet (published: {}); 'prepo publish {}' or "
           "the next command publishes it",

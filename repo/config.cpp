@@ -90,7 +90,8 @@ std::string stanza_source(const std::string& file, std::size_t index)
 
 Farm parse_farm(const Stanza& stanza, const std::string& source)
 {
-  require_known_fields(stanza, {"Farm", "Description", "Visibility", "Keep-Generations", "Children"},
+  require_known_fields(stanza, {"Farm", "Description", "Visibility", "Keep-Generations", "Children", "Remote",
+                       "Keyring"},
                        source);
   Farm farm;
   farm.name = std::string(stanza.require("Farm", source));
@@ -114,6 +115,12 @@ Farm parse_farm(const Stanza& stanza, const std::string& source)
     farm.keep_generations = n;
   }
   farm.children = split_words(optional_field(stanza, "Children"));
+  farm.remote = optional_field(stanza, "Remote");
+  farm.keyrings = split_words(optional_field(stanza, "Keyring"));
+  if (!farm.remote.empty() && farm.keyrings.empty()) {
+    throw util::Error("{}: farm {}: a Remote farm needs a Keyring to verify it with", source,
+                      farm.name);
+  }
   return farm;
 }
 
@@ -227,6 +234,8 @@ std::string Farm::to_text() const
     append(out, "Keep-Generations", std::to_string(keep_generations));
   }
   append(out, "Children", join(children));
+  append(out, "Remote", remote);
+  append(out, "Keyring", join(keyrings));
   return out;
 }
 

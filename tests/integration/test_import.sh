@@ -895,4 +895,48 @@ EOF
   assert_matches "$gens" "import dev/skaro $URL/dsc/greet_2\.0-1\.dsc --keyring $FARM_KEY\$"
 }
 
+# ---------------------------------------------------------------- 7. a remote child farm
+
+# production stacks on the origin farm served over HTTP: promote goes
+# through the verified fetch, copies the exact bytes, and a second promote
+# after the remote changed fetches only what changed.
+test_promote_from_remote_child() {
+  local root remote="$WWW/remote-rc" rc_root
+  # The remote rc farm: a root of its own, its public tree served over HTTP.
+  rc_root=$(new_root remote-rc)
+  run_ok prepo_r "$rc_root" include dev/skaro "$IN"/debs/*.deb "$HELLO_DSC"
+  rm -rf "$remote"
+  cp -a "$rc_root/public/dev" "$remote"
+  root=$(new_root stacked nodist)
+  run_ok prepo_r "$root" farm add production --from "$URL/remote-rc" --child-name rc \
+    --keyring "$FARM_KEY"
+  run_ok prepo_r "$root" dist add production/skaro "${DIST_ADD_ARGS[@]}"
+  assert_matches "$(prepo_r "$root" farm list)" 'rc '
+  # Refused without a key to verify the remote with.
+  assert_fails_with 'needs --keyring' prepo_r "$root" farm add other --from "$URL/remote-rc"
+  mark_log
+  run_ok prepo_r "$root" promote rc production --yes
+  assert_contains "$LAST_OUT" "fetching the current state of rc"
+  assert_eq "$EXPECTED_LIST" "$(list_of "$root" production/skaro)" "production after the promote"
+  assert_eq "$(pool_sums "$remote/pool")" "$(pool_sums "$root/public/production/pool")" \
+    "production's pool is the remote's bytes"
+  assert_matches "$(log_since)" '^GET /remote-rc/dists/skaro/InRelease - 200'
+  run_ok prepo_r "$root" check
+  # The remote farm changes: one package more. The next promote fetches
+  # only that file from the pool.
+  run_ok prepo_r "$rc_root" include dev/skaro "$IN/new/pkg-00007_2.0-1_amd64.deb"
+  rm -rf "$remote"
+  cp -a "$rc_root/public/dev" "$remote"
+  mark_log
+  run_ok prepo_r "$root" promote rc production --yes
+  assert_eq 1 "$(log_since | grep -c '^GET /remote-rc/pool/')" "pool files fetched by the second promote"
+  assert_contains "$(prepo_r "$root" list production/skaro pkg-00007)" "pkg-00007 2.0-1 amd64 main"
+  # A remote that does not verify stops the promote, production unchanged.
+  local before
+  before=$(prepo_r "$root" list production/skaro)
+  sed -i 's/^Codename: skaro/Codename: skar0/' "$remote/dists/skaro/InRelease"
+  assert_fails_with 'no valid signature' prepo_r "$root" promote rc production --yes
+  assert_eq "$before" "$(prepo_r "$root" list production/skaro)" "production after the refused promote"
+}
+
 run_suite
