@@ -96,6 +96,7 @@ void FetchPlan::run(util::http::Fetcher& fetcher, util::Progress& progress, Impo
     });
   progress.finish();
   report.bytes_fetched += done_bytes;
+  std::vector<util::http::DownloadJob>().swap(jobs_); // what is left is in failed_ and downloads_
 }
 
 std::string FetchPlan::failure_of(const RemotePackage& package) const

@@ -216,7 +216,9 @@ ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& op
   for (std::size_t d = 0; d < plans.size(); ++d) {
     std::vector<repo::IncludeInput> inputs;
     std::map<std::string, const RemotePackage*> by_input;
+    progress.start("staging files", to_import[d].size());
     for (const auto* p : to_import[d]) {
+      progress.advance();
       if (auto failure = fetch.failure_of(*p); !failure.empty()) {
         report.failures.push_back(
           fmt::format("{}: {}: {}", plans[d].dist.local, describe(*p), failure));
@@ -227,12 +229,14 @@ ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& op
       inputs.push_back({input, p->component, util::http::join_url(options.mirror_url,
                                                                    p->files.front().path)});
     }
+    progress.finish();
     if (inputs.empty()) {
       continue;
     }
     repo::IncludeOptions include;
     include.keep_going = true;
     include.move = true;
+    include.private_inputs = true;
     include.replace = options.prefer_mirror;
     include.allow_downgrade = !options.only_missing; // the mirror is the truth
     include.publish = false;

@@ -133,6 +133,7 @@ repo::IncludeResult import_urls(repo::Session& session, const std::string& dist_
   }
   auto include = options.include;
   include.move = true; // the downloads are ours to hand over
+  include.private_inputs = true;
   return repo::include_inputs(session, dist_name, inputs, include);
 }
 

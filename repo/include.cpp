@@ -367,7 +367,9 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
     for (std::size_t f = 0; f < files.size(); ++f) {
       const auto& sha = files[f].sha256;
       if (!txn.object(sha) && new_objects.insert(sha).second) {
-        if (options.move) {
+        if (options.move && options.private_inputs) {
+          session.store().adopt_staged(prepared[i].sources[f], sha);
+        } else if (options.move) {
           session.store().adopt_file(prepared[i].sources[f], sha, files[f].size);
         } else if (f == 0 && prepared[i].staged) {
           session.store().adopt_staged(staging.path_of(sha), sha);

@@ -16,6 +16,10 @@ struct IncludeOptions {
   bool replace = false;        // allow other bytes under a pool name already taken
   bool allow_downgrade = false;
   bool move = false;           // take the input files over: link instead of copy, remove them after
+  // With move: the inputs are the caller's own files (import's downloads),
+  // which nobody else writes, so the bytes hashed while reading them are the
+  // bytes stored, and they are renamed into the store without a second read.
+  bool private_inputs = false;
   bool publish = true;
   std::string command;         // recorded in the generation
   // Report an input that fails (unreadable, a clash, a downgrade) in
