@@ -38,8 +38,13 @@ import::MirrorDist parse_mirror_dist(const std::string& text)
   return d;
 }
 
-void add_trust_options(CLI::App* cmd, std::vector<std::string>& keyrings, bool& allow_unsigned)
+void add_trust_options(CLI::App* cmd, std::vector<std::string>& keyrings, bool& allow_unsigned,
+                       std::string& ca_file)
 {
+  cmd->add_option("--ca-cert", ca_file,
+                  "PEM file of the CAs to trust for https (default: the system's, or "
+                  "$PREPO_CA_CERT)")
+    ->check(CLI::ExistingFile);
   cmd->add_option("--keyring", keyrings,
                   "Public keys (binary or armored) whose signature is required; repeatable")
     ->check(CLI::ExistingFile);
@@ -56,7 +61,8 @@ void add_import_command(CLI::App& app, Context& ctx)
     "import", "Fetch packages by URL (a .dsc with its files, a .changes, a .deb) and include them");
   cmd->add_option("dist", args->dist, "FARM/DIST, e.g. dev/skaro")->required();
   cmd->add_option("urls", args->urls, "http://, https:// or file:// URLs")->required();
-  add_trust_options(cmd, args->options.keyrings, args->options.allow_unsigned);
+  add_trust_options(cmd, args->options.keyrings, args->options.allow_unsigned,
+                    args->options.ca_file);
   cmd->add_option("--component", args->options.include.component, "Component (as for include)");
   cmd->add_flag("--replace", args->options.include.replace,
                 "Allow other bytes under a pool file name already taken");
@@ -101,7 +107,7 @@ void add_import_mirror_command(CLI::App& app, Context& ctx)
                   "DIST[:LOCALNAME]: a distribution of the mirror, and the farm's distribution "
                   "it fills (made from the mirror's Release if missing); repeatable")
     ->required();
-  add_trust_options(cmd, o.trust.keyrings, o.trust.allow_unsigned);
+  add_trust_options(cmd, o.trust.keyrings, o.trust.allow_unsigned, o.ca_file);
   cmd->add_flag("--only-missing", o.only_missing,
                 "Add only what the farm lacks; keep the versions it has");
   cmd->add_flag("--prefer-mirror", o.prefer_mirror,

@@ -169,7 +169,10 @@ ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& op
     throw util::Error("{}: no --dist given (a mirror has no list of its distributions)",
                       options.mirror_url);
   }
-  util::http::Fetcher fetcher({.parallel = options.parallel});
+  util::http::FetchOptions fetch_options;
+  fetch_options.parallel = options.parallel;
+  fetch_options.ca_file = options.ca_file;
+  util::http::Fetcher fetcher(fetch_options);
   ImportReport report;
 
   // 1. Trust and metadata of every distribution, before any package.

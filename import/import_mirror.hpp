@@ -28,6 +28,7 @@ struct ImportMirrorOptions {
   bool prefer_mirror = false; // a file the farm has with other bytes takes the mirror's
   bool exact = false;         // also remove what the mirror no longer lists (a remote child's copy)
   unsigned parallel = 4;
+  std::string ca_file; // CAs for https; empty: the system's (or $PREPO_CA_CERT)
   std::uint64_t max_index_size = 1ull << 30; // decompressed, when the Release gives no size
   bool publish = true;
   std::string command;

@@ -64,7 +64,10 @@ repo::IncludeResult import_urls(repo::Session& session, const std::string& dist_
                                 const ImportUrlsOptions& options)
 {
   session.config().distribution(dist_name); // an unknown distribution fails before any fetch
-  util::http::Fetcher fetcher({.parallel = options.parallel});
+  util::http::FetchOptions fetch_options;
+  fetch_options.parallel = options.parallel;
+  fetch_options.ca_file = options.ca_file;
+  util::http::Fetcher fetcher(fetch_options);
   util::TempDir staging(session.root().tmp_dir(), "import-");
   std::vector<util::http::DownloadJob> jobs;
   std::vector<repo::IncludeInput> inputs;

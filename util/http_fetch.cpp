@@ -1,5 +1,6 @@
 #include "util/http_fetch.hpp"
 
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <thread>
@@ -39,6 +40,9 @@ void set_common_options(CURL* easy, const std::string& url, const FetchOptions& 
   curl_easy_setopt(easy, CURLOPT_USERAGENT, "prepo/" "0.1");
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, nullptr); // the exact bytes, never re-encoded
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
+  if (!options.ca_file.empty()) {
+    curl_easy_setopt(easy, CURLOPT_CAINFO, options.ca_file.c_str());
+  }
   error_buffer[0] = '\0';
 }
 
@@ -165,8 +169,13 @@ struct Pending {
 
 } // namespace
 
-Fetcher::Fetcher(FetchOptions options) : options_(options)
+Fetcher::Fetcher(FetchOptions options) : options_(std::move(options))
 {
+  if (options_.ca_file.empty()) {
+    if (const char* env = std::getenv("PREPO_CA_CERT"); env && *env) {
+      options_.ca_file = env;
+    }
+  }
   if (options_.parallel == 0) {
     options_.parallel = 1;
   }

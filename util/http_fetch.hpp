@@ -21,6 +21,9 @@ struct FetchOptions {
   std::chrono::milliseconds backoff{250};      // doubled after each attempt
   long connect_timeout_seconds = 30;
   long stall_timeout_seconds = 60;             // a transfer that delivers nothing this long fails
+  // PEM file of the CAs trusted for https (a private CA); empty: the
+  // system's, or $PREPO_CA_CERT when set.
+  std::string ca_file;
 };
 
 // One file to fetch to `path`. Bytes arrive in `path`.part, which a later

@@ -46,7 +46,9 @@ TEST_F(HttpFetch, DownloadsVerifiesAndReportsEachJob)
     {url("good"), (dir() / "out-long").string(), 10, good, false, {}}};
   std::size_t done = 0;
   std::uint64_t bytes = 0;
-  http::Fetcher({.parallel = 2}).download(
+  http::FetchOptions two_at_once;
+  two_at_once.parallel = 2;
+  http::Fetcher(two_at_once).download(
     jobs, [&](const http::DownloadJob&) { ++done; }, [&](std::uint64_t n) { bytes += n; });
   EXPECT_EQ(done, 4u);
   EXPECT_TRUE(jobs[0].ok) << jobs[0].error;
