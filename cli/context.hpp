@@ -44,6 +44,8 @@ void add_generations_command(CLI::App& app, Context& ctx);
 void add_diff_command(CLI::App& app, Context& ctx);
 void add_rollback_command(CLI::App& app, Context& ctx);
 void add_gc_command(CLI::App& app, Context& ctx);
+void add_serve_command(CLI::App& app, Context& ctx);
+void add_token_command(CLI::App& app, Context& ctx);
 
 // A JSON string literal.
 std::string json_quote(std::string_view s);

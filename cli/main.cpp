@@ -90,6 +90,8 @@ int main(int argc, char** argv)
   cli::add_diff_command(app, ctx);
   cli::add_rollback_command(app, ctx);
   cli::add_gc_command(app, ctx);
+  cli::add_serve_command(app, ctx);
+  cli::add_token_command(app, ctx);
 
   try {
     app.parse(argc, argv);
