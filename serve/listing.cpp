@@ -8,7 +8,8 @@ namespace {
 
 void append_farm(std::string& out, const ServedFarm& farm, std::string_view base_url)
 {
-  out += fmt::format("{}{}{}\n", farm.name, farm.description.empty() ? "" : ": ", farm.description);
+  out += fmt::format("{}  {}/{}/{}{}\n", farm.name, base_url, farm.name, farm.description.empty() ? "" : "  ",
+                     farm.description);
   if (farm.dists.empty()) {
     out += "  (no distributions yet)\n";
   }
