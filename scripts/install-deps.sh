@@ -7,12 +7,12 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config
   libssl-dev zlib1g-dev liblzma-dev libarchive-dev liblmdb-dev libgpgme-dev
-  libfmt-dev libcli11-dev libgtest-dev
+  libfmt-dev libcli11-dev libgtest-dev libboost1.81-dev
   # the real tools the tests and the demo drive
-  dpkg-dev apt-utils gnupg gpgv xz-utils python3 time
+  dpkg-dev apt-utils gnupg gpgv xz-utils python3 time curl openssl
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(reprepro aptly hyperfine)
+  packages+=(reprepro aptly hyperfine nginx-light wrk)
 fi
 
 missing=()

@@ -130,7 +130,7 @@ void RequestHandler::page(unsigned status, std::string_view content_type, std::s
   start_header(status, &request, out);
   append(out.header, "Content-Type: {}\r\nContent-Length: {}\r\n", content_type, body.size());
   out.text = std::move(body);
-  if (request.method == Method::get && !out.text.empty()) {
+  if (request.method != Method::head && !out.text.empty()) { // HEAD: the fields only
     out.parts.push_back({false, 0, out.text.size()});
     out.body_length = out.text.size();
   }

@@ -172,6 +172,7 @@ TEST_F(HandlerTest, RefusesWhatIsNotAFileOfAFarm)
 {
   EXPECT_EQ(get("/dev/pool/f.deb", {}, false, false, Method::other).status, 405u);
   EXPECT_TRUE(has(response_, "Allow: GET, HEAD\r\n"));
+  EXPECT_EQ(body(), "405 Method Not Allowed\n"); // the body Content-Length announces
   EXPECT_EQ(get("/dev/../conf/secret").status, 400u);
   EXPECT_EQ(get("/nope/pool/f.deb").status, 404u);
   EXPECT_EQ(get("/dev/pool").status, 404u);          // a directory
