@@ -202,8 +202,7 @@ private:
       peer_ = socket().remote_endpoint(ep_ec).address().to_string();
       log_peer_ = true;
     }
-    const auto site = worker_.shared.site.current();
-    handler_.handle(head_, *site, stopping_, response_);
+    handler_.handle(head_, worker_.shared.site.current(), stopping_, response_);
     begin_write();
   }
 

@@ -5,10 +5,12 @@
 #include <mutex>
 #include <sys/resource.h>
 #include <thread>
+#include <unistd.h>
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
@@ -139,6 +141,21 @@ public:
         }
       };
     signals.async_wait(on_signal);
+
+    // conf/ changed (a token revoked, a farm made private): look now.
+    std::optional<asio::posix::stream_descriptor> conf_watch;
+    std::function<void(const boost::system::error_code&)> on_conf_change =
+      [&](const boost::system::error_code& ec) {
+        if (ec) {
+          return;
+        }
+        site_.check();
+        conf_watch->async_wait(asio::posix::stream_descriptor::wait_read, on_conf_change);
+      };
+    if (site_.change_fd() >= 0) {
+      conf_watch.emplace(control, ::dup(site_.change_fd()));
+      conf_watch->async_wait(asio::posix::stream_descriptor::wait_read, on_conf_change);
+    }
 
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
     for (auto& w : workers_) {

@@ -1,7 +1,10 @@
 #include "serve/site.hpp"
 
+#include <chrono>
 #include <fcntl.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -9,6 +12,21 @@
 #include "util/error.hpp"
 
 namespace prepo::serve {
+
+namespace {
+
+// Generations are unique across Site objects, so a thread's cached
+// snapshot can never be taken for a later Site's at the same address.
+std::atomic<std::uint64_t> next_generation{1};
+
+std::int64_t now_ms()
+{
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::steady_clock::now().time_since_epoch())
+    .count();
+}
+
+} // namespace
 
 const ServedFarm* SiteState::find(std::string_view name) const
 {
@@ -22,14 +40,22 @@ const ServedFarm* SiteState::find(std::string_view name) const
 
 Site::Site(repo::Root root, Report report) : root_(std::move(root)), report_(std::move(report))
 {
+  inotify_ = util::Fd(inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+  if (inotify_ && inotify_add_watch(inotify_.get(), root_.conf_dir().c_str(),
+                                    IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB) < 0) {
+    inotify_.reset(); // the once-a-second stat check still works
+  }
   stamps_ = stamps();
   state_ = load();
+  generation_ = next_generation.fetch_add(1);
+  next_check_ms_ = now_ms() + 1000;
 }
 
 Site::Stamps Site::stamps() const
 {
   Stamps out;
-  const std::array<std::filesystem::path, 3> files{root_.farms_file(), root_.distributions_file(), root_.tokens_file()};
+  const std::array<std::filesystem::path, 3> files{root_.farms_file(), root_.distributions_file(),
+                                                   root_.tokens_file()};
   for (std::size_t i = 0; i < files.size(); ++i) {
     struct stat st {};
     if (::stat(files[i].c_str(), &st) == 0) {
@@ -66,31 +92,63 @@ std::shared_ptr<const SiteState> Site::load() const
   return state;
 }
 
-std::shared_ptr<const SiteState> Site::current()
+void Site::load_locked(bool report_success)
 {
-  const auto now = stamps(); // outside the lock: three stat(2) calls
-  std::lock_guard lock(mutex_);
-  if (now != stamps_) {
-    stamps_ = now;
-    try {
-      state_ = load();
+  try {
+    state_ = load();
+    generation_.store(next_generation.fetch_add(1), std::memory_order_release);
+    if (report_success) {
       report_("configuration changed: reloaded conf/farms, conf/distributions and conf/tokens");
-    } catch (const std::exception& e) {
-      report_(fmt::format("configuration not reloaded, still serving the previous one: {}", e.what()));
+    }
+  } catch (const std::exception& e) {
+    report_(fmt::format("configuration not reloaded, still serving the previous one: {}", e.what()));
+  }
+}
+
+void Site::check()
+{
+  if (inotify_) {
+    alignas(inotify_event) char events[4096];
+    while (::read(inotify_.get(), events, sizeof events) > 0) {
     }
   }
-  return state_;
+  const auto now = stamps();
+  std::lock_guard lock(mutex_);
+  next_check_ms_ = now_ms() + 1000;
+  if (now != stamps_) {
+    stamps_ = now;
+    load_locked(true);
+  }
 }
 
 void Site::reload()
 {
   std::lock_guard lock(mutex_);
   stamps_ = stamps();
-  try {
-    state_ = load();
-  } catch (const std::exception& e) {
-    report_(fmt::format("configuration not reloaded, still serving the previous one: {}", e.what()));
+  load_locked(false);
+}
+
+const SiteState& Site::current()
+{
+  if (now_ms() >= next_check_ms_.load(std::memory_order_relaxed)) {
+    check();
   }
+  // Each thread keeps its own reference to the snapshot, so a request
+  // touches no shared counter and takes no lock.
+  struct Cache {
+    const Site* owner = nullptr;
+    std::uint64_t generation = 0;
+    std::shared_ptr<const SiteState> state;
+  };
+  thread_local Cache cache;
+  const auto generation = generation_.load(std::memory_order_acquire);
+  if (cache.owner != this || cache.generation != generation) {
+    std::lock_guard lock(mutex_);
+    cache.owner = this;
+    cache.generation = generation_.load(std::memory_order_relaxed);
+    cache.state = state_;
+  }
+  return *cache.state;
 }
 
 } // namespace prepo::serve

@@ -48,7 +48,7 @@ protected:
       *field = value;
     }
     RequestHandler handler(options_);
-    handler.handle(head_, *site_->current(), false, response_);
+    handler.handle(head_, site_->current(), false, response_);
     return response_;
   }
 
@@ -225,6 +225,7 @@ TEST_F(HandlerTest, RevokedTokensStopWorkingAtOnce)
   auto tokens = TokenFile::load(*root_);
   tokens.revoke("al");
   tokens.save(*root_);
+  site_->check(); // what the server does when inotify reports the change
   EXPECT_EQ(get("/alice/pool/f.deb", {{&head_.authorization, auth}}, true).status, 401u);
 }
 
@@ -234,7 +235,7 @@ TEST_F(HandlerTest, Http10ClosesAndErrorsClose)
   get("/dev/pool/f.deb", {{&head_.method_text, "GET"}});
   head_.keep_alive = false;
   RequestHandler handler(options_);
-  handler.handle(head_, *site_->current(), false, response_);
+  handler.handle(head_, site_->current(), false, response_);
   EXPECT_TRUE(response_.close);
   EXPECT_TRUE(has(response_, "Connection: close\r\n"));
   handler.error(431, response_);
