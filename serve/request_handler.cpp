@@ -79,6 +79,7 @@ void Response::clear()
   parts.clear();
   body_length = 0;
   close = false;
+  keep_alive_10 = false;
   user.clear();
   reason = {};
 }
@@ -114,12 +115,15 @@ void RequestHandler::start_header(unsigned status, const RequestHead* request, R
   if (request && !out.close && !request->keep_alive) {
     out.close = true;
   }
+  out.keep_alive_10 = request && request->version == 10 && !out.close;
 }
 
 void RequestHandler::finish_header(Response& out)
 {
   if (out.close) {
     out.header += "Connection: close\r\n";
+  } else if (out.keep_alive_10) {
+    out.header += "Connection: keep-alive\r\n"; // HTTP/1.0 persists only when told so
   }
   out.header += "\r\n";
 }

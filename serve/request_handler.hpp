@@ -46,6 +46,7 @@ struct Response {
   std::vector<BodyPart> parts; // what to send after the header; empty for HEAD and 304
   std::uint64_t body_length = 0;
   bool close = false;     // close the connection after this response
+  bool keep_alive_10 = false; // an HTTP/1.0 client asked for keep-alive: say yes
   std::string user;       // the token that opened the request, for the access log
   std::string_view reason; // for error pages, one line
 

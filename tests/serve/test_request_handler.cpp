@@ -238,6 +238,11 @@ TEST_F(HandlerTest, Http10ClosesAndErrorsClose)
   handler.handle(head_, site_->current(), false, response_);
   EXPECT_TRUE(response_.close);
   EXPECT_TRUE(has(response_, "Connection: close\r\n"));
+  head_.version = 10;
+  head_.keep_alive = true;
+  handler.handle(head_, site_->current(), false, response_);
+  EXPECT_FALSE(response_.close);
+  EXPECT_TRUE(has(response_, "Connection: keep-alive\r\n"));
   handler.error(431, response_);
   EXPECT_TRUE(response_.header.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
   EXPECT_TRUE(response_.close);
