@@ -4,13 +4,13 @@
 # 50 MB .deb (throughput), each with 1 and 64 connections, p99 latency for
 # all; then prepo serve's RSS with 1,000 open connections.
 #
-#   bench/serve.sh                     # 8 s per wrk run, best of 2
+#   bench/serve.sh                     # 8 s per wrk run, best of 3 rounds
 #   BENCH_SECONDS=3 BENCH_REPEAT=1 bench/serve.sh   # quick
 set -euo pipefail
 BENCH_NAME=serve
 source "$(dirname "$0")/lib.sh"
 SECONDS_PER_RUN=${BENCH_SECONDS:-8}
-REPEAT=${BENCH_REPEAT:-2}
+REPEAT=${BENCH_REPEAT:-3}
 [[ -n ${PREPO:-} ]] || { echo "no prepo binary: build first (bench/README.md)" >&2; exit 1; }
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -80,7 +80,8 @@ cmp <(curl -s "http://127.0.0.1:$PREPO_PORT$BIG") <(curl -s "http://127.0.0.1:$N
 wrk_run() {
   local threads=1
   (($3 > 1)) && threads=2
-  wrk -t"$threads" -c"$3" -d"${SECONDS_PER_RUN}s" --latency "http://127.0.0.1:$1$2" | python3 -c '
+  # 64 clients of a 50 MB file each wait seconds for a response: no 2 s timeout.
+  wrk -t"$threads" -c"$3" -d"${SECONDS_PER_RUN}s" --timeout 60s --latency "http://127.0.0.1:$1$2" | python3 -c '
 import re, sys
 text = sys.stdin.read()
 units = {"B": 1 / 2**20, "KB": 1 / 1024, "MB": 1, "GB": 1024}
@@ -93,27 +94,26 @@ errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", text)
 print(f"{rps:.0f} {mbs:.1f} {p99:.2f}" + (" errors" if errors else ""))'
 }
 
-# best_of PORT PATH CONNECTIONS: the run with the most requests/s of $REPEAT.
-best_of() {
-  local best="" line
-  for ((r = 0; r < REPEAT; r++)); do
-    line=$(wrk_run "$@")
-    if [[ -z $best || ${line%% *} -gt ${best%% *} ]]; then best=$line; fi
-  done
-  echo "$best"
-}
-
+# Each row: $REPEAT rounds, each running both servers one after the other
+# (which goes first alternates), keeping each server's best run by requests/s.
 declare -A RESULT
+RUNS=()
 for file in small big; do
   path=$SMALL
   [[ $file == big ]] && path=$BIG
   for c in 1 64; do
-    # Alternate which server goes first, so drift in the machine's load hits both.
-    for server in prepo nginx; do
-      port=$PREPO_PORT
-      [[ $server == nginx ]] && port=$NGINX_PORT
-      RESULT[$server/$file/$c]=$(best_of "$port" "$path" "$c")
-      echo "# $server $file c=$c: ${RESULT[$server/$file/$c]}" >&2
+    for ((r = 0; r < REPEAT; r++)); do
+      order="prepo nginx"
+      ((r % 2)) && order="nginx prepo"
+      for server in $order; do
+        port=$PREPO_PORT
+        [[ $server == nginx ]] && port=$NGINX_PORT
+        line=$(wrk_run "$port" "$path" "$c")
+        echo "# $server $file c=$c: $line" >&2
+        RUNS+=("| $server | $file | $c | ${line// / | } |")
+        best=${RESULT[$server/$file/$c]:-}
+        if [[ -z $best || ${line%% *} -gt ${best%% *} ]]; then RESULT[$server/$file/$c]=$line; fi
+      done
     done
   done
 done
@@ -140,7 +140,7 @@ ratio() { python3 -c "print(f'{$1 / $2:.2f}' if $2 else '-')"; }
 report() {
   echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, $(. /etc/os-release && echo "$PRETTY_NAME");"
   echo "load average before the run: $LOAD_BEFORE. $(nginx -v 2>&1 | sed 's|nginx version: ||'), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), prepo serve with $(nproc) threads and no access log; nginx with worker_processes auto, sendfile, tcp_nopush, access_log off."
-  echo "wrk on the same machine (1 thread for 1 connection, 2 for 64), ${SECONDS_PER_RUN} s per run, best of $REPEAT runs. Small file: \`$SMALL\` ($SMALL_BYTES bytes, through the dists/ symlink); big file: a .deb of $BIG_BYTES bytes."
+  echo "wrk on the same machine (1 thread for 1 connection, 2 for 64), ${SECONDS_PER_RUN} s per run; $REPEAT rounds alternating which server goes first, each server's best run (by requests/s) shown. Small file: \`$SMALL\` ($SMALL_BYTES bytes, through the dists/ symlink); big file: a .deb of $BIG_BYTES bytes."
   echo
   echo "| file | connections | prepo req/s | nginx req/s | ratio | prepo MB/s | nginx MB/s | ratio | prepo p99 ms | nginx p99 ms | ratio (nginx/prepo) |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -157,6 +157,12 @@ report() {
   echo "| --- | ---: | ---: |"
   echo "| after the runs, idle | $((PREPO_RSS_IDLE / 1024)) MB | $((NGINX_RSS_IDLE / 1024)) MB |"
   echo "| with 1,000 open connections (opened: $OPENED) | $((PREPO_RSS_1000 / 1024)) MB | $((NGINX_RSS_1000 / 1024)) MB |"
+  echo
+  echo "Every run, in the order run (p99 varies a lot from run to run on this shared machine):"
+  echo
+  echo "| server | file | connections | req/s | MB/s | p99 ms |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: |"
+  printf '%s\n' "${RUNS[@]}"
 }
 mkdir -p "$HERE/results"
 report | tee "$HERE/results/$(date +%Y-%m-%d)-serve.md"
