@@ -1,6 +1,6 @@
 #!/bin/bash
 # Installs what bench/run.sh needs: GNU time (for peak RSS), reprepro and
-# aptly (the peers), dpkg-dev and xz-utils (package tools), python3 (the
+# aptly (the peers), nginx and wrk (bench/serve.sh), dpkg-dev and xz-utils (package tools), python3 (the
 # package generator). As root it uses apt-get; otherwise it only reports.
 set -euo pipefail
 
@@ -11,6 +11,9 @@ command -v aptly >/dev/null 2>&1 || need+=(aptly)
 command -v dpkg-deb >/dev/null 2>&1 || need+=(dpkg)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# bench/serve.sh: the peer web server and the load generator.
+[[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 
 if ((${#need[@]} == 0)); then
   exit 0

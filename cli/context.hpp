@@ -46,6 +46,8 @@ void add_rollback_command(CLI::App& app, Context& ctx);
 void add_gc_command(CLI::App& app, Context& ctx);
 void add_import_command(CLI::App& app, Context& ctx);
 void add_import_mirror_command(CLI::App& app, Context& ctx);
+void add_serve_command(CLI::App& app, Context& ctx);
+void add_token_command(CLI::App& app, Context& ctx);
 
 // A JSON string literal.
 std::string json_quote(std::string_view s);

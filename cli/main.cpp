@@ -92,6 +92,8 @@ int main(int argc, char** argv)
   cli::add_gc_command(app, ctx);
   cli::add_import_command(app, ctx);
   cli::add_import_mirror_command(app, ctx);
+  cli::add_serve_command(app, ctx);
+  cli::add_token_command(app, ctx);
 
   try {
     app.parse(argc, argv);

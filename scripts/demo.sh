@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job, end to end, on a fresh Debian 12 machine: installs what it
 # needs, builds prepo, makes a signing key and a package, includes it into a
-# farm, publishes a signed archive, and has the machine's apt install the
-# package from it (then removes it again). Needs root (or sudo) for apt.
+# farm, publishes a signed archive, serves it with `prepo serve` on
+# 127.0.0.1, and has the machine's apt install the package from it over
+# HTTP (then removes it again and stops the server). Needs root (or sudo)
+# for apt.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bash "$top/scripts/install-deps.sh"
@@ -70,13 +72,33 @@ say "include and publish"
 "$prepo" list dev/skaro
 "$prepo" check
 
-say "apt-get update and install from the published archive"
+say "prepo serve on 127.0.0.1 (a free port)"
+"$prepo" serve --listen 127.0.0.1:0 --access-log "$demo/access.log" >"$demo/serve.out" 2>&1 &
+serve_pid=$!
+trap 'kill "$serve_pid" 2>/dev/null || true' EXIT
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$demo/serve.out")
+  [[ -n $port ]] && break
+  sleep 0.05
+done
+[[ -n $port ]] || { cat "$demo/serve.out" >&2; exit 1; }
+cat "$demo/serve.out"
+curl -s "http://127.0.0.1:$port/"
+
+say "apt-get update and install over HTTP from prepo serve"
 list="$demo/prepo-demo.list"
-echo "deb [signed-by=$demo/demo-archive.gpg] file:$PREPO_ROOT/public/dev skaro main" >"$list"
+echo "deb [signed-by=$demo/demo-archive.gpg] http://127.0.0.1:$port/dev skaro main" >"$list"
 apt_opts=(-o "Dir::Etc::SourceList=$list" -o "Dir::Etc::SourceParts=/nonexistent"
           -o "APT::Get::List-Cleanup=0" -o "Acquire::Languages=none")
 "${as_root[@]}" apt-get "${apt_opts[@]}" update
 DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get "${apt_opts[@]}" install -y prepo-demo-hello
 prepo-demo-hello
 DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get remove -y -qq prepo-demo-hello >/dev/null
-say "done: apt installed prepo-demo-hello from $PREPO_ROOT/public/dev (and it was removed again)"
+
+say "what the server logged, then stop it (SIGTERM)"
+cat "$demo/access.log"
+kill -TERM "$serve_pid"
+wait "$serve_pid" || true
+trap - EXIT
+say "done: apt installed prepo-demo-hello from http://127.0.0.1:$port/dev (and it was removed again)"

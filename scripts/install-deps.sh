@@ -7,12 +7,12 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config
   libssl-dev zlib1g-dev liblzma-dev libarchive-dev liblmdb-dev libgpgme-dev
-  libfmt-dev libcli11-dev libgtest-dev libcurl4-openssl-dev
+  libfmt-dev libcli11-dev libgtest-dev libcurl4-openssl-dev libboost1.81-dev
   # the real tools the tests and the demo drive
-  dpkg-dev apt-utils gnupg gpgv xz-utils python3 time reprepro aptly
+  dpkg-dev apt-utils gnupg gpgv xz-utils python3 time curl openssl reprepro aptly
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(hyperfine)
+  packages+=(hyperfine nginx-light wrk)
 fi
 
 missing=()
