@@ -27,10 +27,10 @@ std::optional<std::int64_t> parse_http_date(std::string_view text);
 bool etag_list_matches(std::string_view list, std::string_view etag, bool strong);
 
 struct RequestConditions {
-  std::string_view if_match;
-  std::string_view if_unmodified_since;
-  std::string_view if_none_match;
-  std::string_view if_modified_since;
+  std::string_view if_match = {};
+  std::string_view if_unmodified_since = {};
+  std::string_view if_none_match = {};
+  std::string_view if_modified_since = {};
 };
 
 enum class Precondition { proceed, not_modified, failed };

@@ -43,6 +43,12 @@ void set_common_options(CURL* easy, const std::string& url, const FetchOptions& 
   if (!options.ca_file.empty()) {
     curl_easy_setopt(easy, CURLOPT_CAINFO, options.ca_file.c_str());
   }
+  // Credentials (a private farm's token) come from a netrc file, never
+  // from the URL, which ends up in generations and origins.
+  curl_easy_setopt(easy, CURLOPT_NETRC, static_cast<long>(CURL_NETRC_OPTIONAL));
+  if (!options.netrc_file.empty()) {
+    curl_easy_setopt(easy, CURLOPT_NETRC_FILE, options.netrc_file.c_str());
+  }
   error_buffer[0] = '\0';
 }
 
@@ -175,6 +181,9 @@ Fetcher::Fetcher(FetchOptions options) : options_(std::move(options))
     if (const char* env = std::getenv("PREPO_CA_CERT"); env && *env) {
       options_.ca_file = env;
     }
+  }
+  if (const char* env = std::getenv("PREPO_NETRC"); env && *env) {
+    options_.netrc_file = env;
   }
   if (options_.parallel == 0) {
     options_.parallel = 1;

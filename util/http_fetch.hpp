@@ -24,6 +24,9 @@ struct FetchOptions {
   // PEM file of the CAs trusted for https (a private CA); empty: the
   // system's, or $PREPO_CA_CERT when set.
   std::string ca_file;
+  // netrc file with credentials per host (apt's auth.conf has this format);
+  // empty: ~/.netrc, or $PREPO_NETRC when set.
+  std::string netrc_file;
 };
 
 // One file to fetch to `path`. Bytes arrive in `path`.part, which a later

@@ -939,4 +939,53 @@ test_promote_from_remote_child() {
   assert_eq "$before" "$(prepo_r "$root" list production/skaro)" "production after the refused promote"
 }
 
+# ---------------------------------------------------------------- 8. from a private farm over HTTPS
+
+# A private farm served by prepo serve over HTTPS (a test CA): import-mirror
+# needs the CA (--ca-cert) and the token (a netrc file, $PREPO_NETRC), and
+# the secret never lands in the generations or the origins.
+test_import_from_a_private_farm_over_https() {
+  command -v openssl >/dev/null || skip_test "openssl missing"
+  local src dst out port pid secret
+  src=$(new_root private-src nodist)
+  run_ok prepo_r "$src" farm add alice --private
+  run_ok prepo_r "$src" dist add alice/skaro "${DIST_ADD_ARGS[@]}"
+  run_ok prepo_r "$src" include alice/skaro "$IN"/debs/pkg-0000[1-3]_1.0-1_amd64.deb
+  secret=$(prepo_r "$src" -q token add puller --farm alice)
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TESTDIR/ca.key" -out "$TESTDIR/ca.pem" \
+    -days 2 -subj "/CN=prepo import test CA" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" >/dev/null 2>&1 || fail "openssl: no CA"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TESTDIR/srv.key" -out "$TESTDIR/srv.pem" \
+    -days 2 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+    -CA "$TESTDIR/ca.pem" -CAkey "$TESTDIR/ca.key" >/dev/null 2>&1 || fail "openssl: no cert"
+  out="$TESTDIR/serve-private.out"
+  "$PREPO" --root "$src" serve --listen 127.0.0.1:0 --tls-cert "$TESTDIR/srv.pem" \
+    --tls-key "$TESTDIR/srv.key" >"$out" 2>&1 &
+  pid=$!
+  register_pid "$pid"
+  for _ in $(seq 200); do
+    port=$(sed -n 's|.*listening on https://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$out" | head -1)
+    [[ -n $port ]] && break
+    sleep 0.05
+  done
+  [[ -n $port ]] || fail "prepo serve did not start: $(cat "$out")"
+  local url="https://127.0.0.1:$port/alice"
+  dst=$(new_root private-dst nodist)
+  # The server's certificate is not trusted without the CA.
+  assert_fails_with 'certificate' prepo_r "$dst" import-mirror dev "$url" --dist skaro \
+    --keyring "$FARM_KEY"
+  # Without the token: 401.
+  assert_fails_with '401' prepo_r "$dst" import-mirror dev "$url" --dist skaro \
+    --keyring "$FARM_KEY" --ca-cert "$TESTDIR/ca.pem"
+  printf 'machine 127.0.0.1 login puller password %s\n' "$secret" >"$TESTDIR/netrc"
+  run_ok env PREPO_NETRC="$TESTDIR/netrc" "$PREPO" --root "$dst" import-mirror dev "$url" \
+    --dist skaro --keyring "$FARM_KEY" --ca-cert "$TESTDIR/ca.pem"
+  assert_eq 3 "$(prepo_r "$dst" list dev/skaro | wc -l)" "packages imported from the private farm"
+  assert_not_contains "$(prepo_r "$dst" generations dev)$(prepo_r "$dst" list dev/skaro --json)" \
+    "$secret" "the token in generations or origins"
+  run_ok prepo_r "$dst" check
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
 run_suite
