@@ -11,6 +11,7 @@
 #include "repo/farm_update.hpp"
 #include "repo/include.hpp"
 #include "repo/publish.hpp"
+#include "repo/version.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
@@ -105,8 +106,10 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
     create_distribution(session, options.farm, md.local, plan.release, all);
   }
   const auto& dist = session.config().distribution(full_name);
-  // An arch:all package is listed in every binary index; one copy is enough.
-  std::set<std::string> seen;
+  // An arch:all package is listed in every binary index; one copy is
+  // enough. A distribution holds one version of a package per slot: where
+  // an index lists several (some dak-style archives do), the newest wins.
+  std::map<std::string, std::size_t> by_slot;
   for (const auto& index : wanted_indexes(dist, all, progress)) {
     const auto text = fetch_index(fetcher, plan.release, index, options.max_index_size);
     auto entries = read_index_entries(text, index, plan.release.dist_url + "/" + index.path);
@@ -114,10 +117,29 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
       failures.push_back(std::move(problem));
     }
     for (auto& p : entries.packages) {
-      const auto key = fmt::format("{}\n{}\n{}\n{}\n{}", p.component, static_cast<char>(p.type),
-                                   p.name, p.architecture, p.files.front().sha256);
-      if (seen.insert(key).second) {
+      const auto slot = repo::slot_key(p.component, p.type, p.name, p.architecture);
+      auto [it, fresh] = by_slot.try_emplace(slot, plan.packages.size());
+      if (fresh) {
         plan.packages.push_back(std::move(p));
+        continue;
+      }
+      auto& held = plan.packages[it->second];
+      if (held.version == p.version) {
+        if (held.files.front().sha256 != p.files.front().sha256) {
+          failures.push_back(fmt::format("{}: {} {} ({}) is listed twice with other bytes ({} "
+                                         "and {}); the first is imported",
+                                         plan.release.dist_url, p.name, p.version,
+                                         p.architecture, held.files.front().sha256,
+                                         p.files.front().sha256));
+        }
+        continue; // the same package again: arch:all is in every binary index
+      }
+      const bool newer = repo::compare_versions(p.version, held.version) > 0;
+      progress.note(fmt::format("{} lists {} ({}) as {} and {}; importing {}",
+                                plan.release.dist_url, p.name, p.architecture, held.version,
+                                p.version, newer ? p.version : held.version));
+      if (newer) {
+        held = std::move(p);
       }
     }
   }

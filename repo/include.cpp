@@ -29,7 +29,9 @@ struct Prepared {
   Record record;
   std::string slot;
   std::vector<std::string> sources; // plain strings: fs::path keeps a parsed copy of every part
-  const std::string& input() const { return sources.front(); } // as named to the user
+  const std::string& input() const { return sources.front(); } // the file read
+  // As messages name it: the URL an import fetched it from, else the file.
+  const std::string& shown() const { return origin.empty() ? sources.front() : origin; }
   bool staged = false; // a binary's bytes are already under tmp/ (Staging::path_of)
   std::string origin;
 };
@@ -181,6 +183,23 @@ Prepared prepare_source(const Task& task, const Distribution& dist, const Includ
   return p;
 }
 
+// An error about an imported input names where it came from, not the
+// staging directory it was read from (its files sit there under their
+// remote names, so the directory is all that differs).
+std::string shown_in(std::string message, const Task& task)
+{
+  if (task.origin.empty()) {
+    return message;
+  }
+  const auto local = task.path.substr(0, task.path.rfind('/') + 1);
+  const auto remote = task.origin.substr(0, task.origin.rfind('/') + 1);
+  for (auto at = message.find(local); at != std::string::npos;
+       at = message.find(local, at + remote.size())) {
+    message.replace(at, local.size(), remote);
+  }
+  return message;
+}
+
 // Expand inputs into tasks: a .changes contributes the packages it lists,
 // after every file it lists has been verified.
 std::vector<Task> plan_tasks(const std::vector<IncludeInput>& given)
@@ -228,7 +247,7 @@ std::vector<Prepared> prepare_all(const std::vector<Task>& tasks, const Distribu
                      ? prepare_source(task, dist, options)
                      : prepare_binary(task, dist, options, staging);
     } catch (const util::Error& e) {
-      errors[i] = e.what();
+      errors[i] = shown_in(e.what(), tasks[i]);
     }
     ++done;
   });
@@ -298,15 +317,15 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
       // below with both sums.)
       if (it->second->record.version != p.record.version) {
         throw util::Error("{}: {} {} ({}) is also given as {} by {}; include one of them",
-                          p.input(), p.record.name, p.record.version, p.record.architecture,
-                          it->second->record.version, it->second->input());
+                          p.shown(), p.record.name, p.record.version, p.record.architecture,
+                          it->second->record.version, it->second->shown());
       }
     }
     auto existing = update.current(dist.codename, p.slot);
     if (existing && *existing == id) {
       if (!options.keep_going) {
         progress.note(fmt::format("{}: already in {} with the same bytes, nothing to do",
-                                  p.input(), dist.full_name()));
+                                  p.shown(), dist.full_name()));
       }
       ++result.unchanged;
       batch_slots.emplace(p.slot, &p);
@@ -315,7 +334,7 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
     if (existing && !options.allow_downgrade) {
       if (auto old = txn.record(*existing);
           old && compare_versions(p.record.version, old->version) < 0) {
-        throw util::Error("{}: {} {} is older than {} in {} (use --allow-downgrade)", p.input(),
+        throw util::Error("{}: {} {} is older than {} in {} (use --allow-downgrade)", p.shown(),
                           p.record.name, p.record.version, old->version, dist.full_name());
       }
     }
@@ -324,14 +343,14 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
       if (auto it = batch_paths.find(file.pool_path);
           it != batch_paths.end() && it->second.first != file.sha256) {
         throw util::Error("{}: {} is also given by {} with other bytes (SHA256 {} and {})",
-                          p.input(), file.pool_path, it->second.second, file.sha256,
+                          p.shown(), file.pool_path, it->second.second, file.sha256,
                           it->second.first);
       }
       if (auto held = txn.pool_ref(farm.name, file.pool_path);
           held && held->sha256 != file.sha256) {
         if (!options.replace) {
           throw util::Error(
-              pool::clash_message(p.input(), file.pool_path, held->sha256, file.sha256));
+              pool::clash_message(p.shown(), file.pool_path, held->sha256, file.sha256));
         }
         replacing.emplace_back(file.pool_path, file.sha256);
       }
@@ -339,7 +358,7 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
     // Accepted: only now does it claim its slot and pool names in the batch.
     batch_slots.emplace(p.slot, &p);
     for (const auto& file : p.record.files) {
-      batch_paths.try_emplace(file.pool_path, file.sha256, p.input());
+      batch_paths.try_emplace(file.pool_path, file.sha256, p.shown());
     }
     replacements.insert(replacements.end(), replacing.begin(), replacing.end());
     wanted[i] = true;
