@@ -112,6 +112,11 @@ std::string FetchPlan::failure_of(const RemotePackage& package) const
 std::string FetchPlan::stage(const RemotePackage& package)
 {
   const auto& first = package.files.front();
+  // A downloaded binary is read where it is: include needs no name for it
+  // (its pool name comes from its control data, its kind from its URL).
+  if (package.type != repo::RecordType::source && !session_.store().contains(first.sha256)) {
+    return source_of(first);
+  }
   std::filesystem::path dir = staging_.path() / "files";
   // Binaries share one directory (one mkdir for thousands); a name met
   // twice, and every source package, gets a directory of its own.

@@ -30,8 +30,9 @@ public:
 
   // Why `package` cannot be imported ("" if all its files are here).
   std::string failure_of(const RemotePackage& package) const;
-  // Its files under their real names in a staging directory (a .dsc beside
-  // the files it lists); the path include is to read.
+  // The path include is to read: a downloaded binary where it is; a source
+  // package's files (a .dsc beside the files it lists) and files the store
+  // holds, linked under their real names in a staging directory.
   std::string stage(const RemotePackage& package);
   // Drop downloads the store now holds.
   void clean_up();

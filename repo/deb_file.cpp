@@ -204,9 +204,10 @@ std::string BinaryPackage::pool_file_name() const
                      extension(kind));
 }
 
-void read_binary_package_bytes(const std::filesystem::path& path, std::string& out)
+void read_binary_package_bytes(const std::filesystem::path& path, std::string& out,
+                               const std::filesystem::path& name)
 {
-  kind_of(path); // reject other files before reading them
+  kind_of(name.empty() ? path : name); // reject other files before reading them
   util::read_file_into(path, out, max_deb_size);
 }
 

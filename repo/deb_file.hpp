@@ -31,7 +31,10 @@ struct BinaryPackage {
 
 // The bytes of a binary package file (its name checked first), for callers
 // that parse them and keep them (include stages them for the store).
-void read_binary_package_bytes(const std::filesystem::path& path, std::string& out);
+// `name`, when given, is what the file is called (its kind is in it) when
+// `path` is not, e.g. a download stored under its SHA256.
+void read_binary_package_bytes(const std::filesystem::path& path, std::string& out,
+                               const std::filesystem::path& name = {});
 
 // Every problem is an Error "<path>: <problem>" (not an ar archive, no
 // debian-binary, missing control.tar, control without Package, Version,

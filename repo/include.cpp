@@ -118,8 +118,10 @@ Prepared prepare_binary(const Task& task, const Distribution& dist, const Includ
   // One buffer per reading thread, reused: no per-package allocation to
   // fragment the heap between the records kept.
   thread_local std::string bytes;
-  read_binary_package_bytes(task.path, bytes);
-  auto package = read_binary_package(bytes, task.path);
+  read_binary_package_bytes(task.path, bytes, task.origin);
+  // Named by its URL when imported (its kind is in that name, not in a
+  // downloads/<sha256> file name).
+  auto package = read_binary_package(bytes, task.origin.empty() ? task.path : task.origin);
   const auto arch = package.architecture();
   if (arch != "all" && !dist.has_architecture(arch)) {
     throw util::Error("{}: architecture {} is not in {} (architectures: {})", task.path, arch,
@@ -206,8 +208,9 @@ std::vector<Task> plan_tasks(const std::vector<IncludeInput>& given)
 {
   std::vector<Task> tasks;
   for (const auto& [input, component, origin] : given) {
-    const auto ext = lower_extension(input);
-    if (is_binary(input) || ext == ".dsc") {
+    // An imported file may sit under its SHA256: its URL says what it is.
+    const auto ext = lower_extension(origin.empty() ? input : origin);
+    if (is_binary(origin.empty() ? input : origin) || ext == ".dsc") {
       tasks.push_back({input, "", component, origin});
     } else if (ext == ".changes") {
       auto changes = read_changes(input);
@@ -243,7 +246,7 @@ std::vector<Prepared> prepare_all(const std::vector<Task>& tasks, const Distribu
   util::parallel_for(tasks.size(), util::io_threads(), [&](std::size_t i) {
     try {
       const auto& task = tasks[i];
-      slots[i] = lower_extension(task.path) == ".dsc"
+      slots[i] = lower_extension(task.origin.empty() ? task.path : task.origin) == ".dsc"
                      ? prepare_source(task, dist, options)
                      : prepare_binary(task, dist, options, staging);
     } catch (const util::Error& e) {

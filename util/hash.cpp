@@ -116,6 +116,29 @@ std::string& Checksums::get(HashKind kind)
   return const_cast<std::string&>(std::as_const(*this).get(kind));
 }
 
+struct Sha256Hasher::Impl {
+  MdCtx context = new_digest(HashKind::sha256);
+};
+
+Sha256Hasher::Sha256Hasher() : impl_(std::make_unique<Impl>()) {}
+Sha256Hasher::~Sha256Hasher() = default;
+Sha256Hasher::Sha256Hasher(Sha256Hasher&&) noexcept = default;
+Sha256Hasher& Sha256Hasher::operator=(Sha256Hasher&&) noexcept = default;
+
+void Sha256Hasher::update(std::string_view bytes)
+{
+  if (EVP_DigestUpdate(impl_->context.get(), bytes.data(), bytes.size()) != 1) {
+    throw Error("SHA256: OpenSSL digest failed");
+  }
+}
+
+std::string Sha256Hasher::finish()
+{
+  auto hex = finish_digest(impl_->context.get(), HashKind::sha256);
+  init_digest(impl_->context.get(), HashKind::sha256);
+  return hex;
+}
+
 struct MultiHasher::Impl {
   std::array<MdCtx, all_hash_kinds.size()> contexts;
   std::uint64_t size = 0;

@@ -48,6 +48,21 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
+// Incremental SHA256 alone (a download checked as it arrives).
+class Sha256Hasher {
+public:
+  Sha256Hasher();
+  ~Sha256Hasher();
+  Sha256Hasher(Sha256Hasher&&) noexcept;
+  Sha256Hasher& operator=(Sha256Hasher&&) noexcept;
+  void update(std::string_view bytes);
+  std::string finish(); // lowercase hex; the hasher is reset afterwards
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 Checksums checksum_bytes(std::string_view bytes);
 Checksums checksum_file(const std::filesystem::path& path);
 

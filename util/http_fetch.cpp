@@ -130,6 +130,7 @@ struct Transfer {
   std::uint64_t offset = 0; // bytes in the .part file
   bool resumed = false;      // started from bytes an earlier attempt or run left
   bool overflow = false;
+  Sha256Hasher hasher; // of a fresh transfer's bytes: no second read to verify them
   const std::function<void(std::uint64_t)>* on_bytes = nullptr;
   char error[CURL_ERROR_SIZE] = {};
 };
@@ -154,6 +155,9 @@ std::size_t write_to_part(char* data, std::size_t size, std::size_t count, void*
     written += static_cast<std::size_t>(w);
   }
   t->offset += n;
+  if (!t->resumed) {
+    t->hasher.update(std::string_view(data, n));
+  }
   if (*t->on_bytes) {
     (*t->on_bytes)(n);
   }
@@ -242,9 +246,13 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
   };
 
   // A job whose .part file is already complete is checked without a transfer.
-  auto verify_part = [&](DownloadJob& job) -> std::string {
+  // `streamed`: the SHA256 of the bytes as they arrived, when the transfer
+  // wrote the whole file; otherwise the file is read again.
+  auto verify_part = [&](DownloadJob& job, std::string streamed = {}) -> std::string {
     const auto part = job.path + ".part";
-    const auto sum = job.sha256.empty() ? std::string() : checksum_file(part).sha256;
+    const auto sum = job.sha256.empty()  ? std::string()
+                     : streamed.empty() ? checksum_file(part).sha256
+                                        : std::move(streamed);
     if (sum != job.sha256) {
       remove_file_if_exists(part);
       return fmt::format("SHA256 is {}, the index says {}", sum, job.sha256);
@@ -322,7 +330,7 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
       return;
     }
     if (rc == CURLE_OK) {
-      auto why = verify_part(job);
+      auto why = verify_part(job, owned->resumed ? std::string() : owned->hasher.finish());
       if (!why.empty() && owned->resumed && attempt < options_.retries) {
         // The kept bytes may be what is wrong (a stale .part): once more from byte 0.
         queue.push_back({&job, attempt + 1, Clock::now()});
