@@ -1,5 +1,6 @@
 #include "import/import_mirror.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "repo/version.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/hash.hpp"
 
 namespace prepo::import {
 
@@ -25,7 +27,24 @@ struct DistPlan {
   MirrorDist dist;
   MirrorRelease release;
   std::vector<RemotePackage> packages;
+  repo::ImportMark mark;  // what a complete import of it records
+  bool unchanged = false; // the mark matches: nothing to read or do
+  std::size_t held = 0;   // when unchanged: the packages the farm holds from it
 };
+
+// What a rerun must match to skip a distribution: the same mirror and
+// distribution, the same local configuration and options, the same
+// verified Release bytes.
+repo::ImportMark mark_for(const ImportMirrorOptions& options, const MirrorDist& md,
+                          const repo::Distribution& dist, const MirrorRelease& release)
+{
+  repo::ImportMark m;
+  m.source = fmt::format("{}\n{}\n{}\n{}{}{}", options.mirror_url, md.remote,
+                         util::sha256_hex(dist.to_text()), options.only_missing ? 'm' : '-',
+                         options.prefer_mirror ? 'p' : '-', options.exact ? 'x' : '-');
+  m.release_sha256 = util::sha256_hex(release.text);
+  return m;
+}
 
 // A distribution the farm does not have yet is made from the mirror's
 // Release: the same components, architectures and descriptive fields.
@@ -91,7 +110,7 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
 {
   auto& progress = session.progress();
   DistPlan plan{md, fetch_release(fetcher, options.mirror_url, md.remote, options.trust, progress),
-                {}};
+                {}, {}, false, 0};
   const auto all = list_indexes(plan.release);
   const auto full_name = options.farm + "/" + md.local;
   const auto* existing = [&]() -> const repo::Distribution* {
@@ -106,6 +125,25 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
     create_distribution(session, options.farm, md.local, plan.release, all);
   }
   const auto& dist = session.config().distribution(full_name);
+  plan.mark = mark_for(options, md, dist, plan.release);
+  {
+    repo::DbTxn txn(session.db(), util::lmdb::Txn::Mode::read);
+    const auto held = txn.import_mark(options.farm, md.local);
+    if (held && held->source == plan.mark.source &&
+        held->release_sha256 == plan.mark.release_sha256 &&
+        held->generation == txn.farm_state(options.farm).current) {
+      plan.unchanged = true;
+      // The mirror lists exactly what the last import recorded.
+      txn.for_each_slot(options.farm, md.local, "", [&](std::string_view, std::string_view) {
+        ++plan.held;
+        return true;
+      });
+      progress.note(fmt::format("{}: the mirror's Release is the one last imported and {} has "
+                                "not changed since: nothing to do",
+                                full_name, options.farm));
+      return plan;
+    }
+  }
   // An arch:all package is listed in every binary index; one copy is
   // enough. A distribution holds one version of a package per slot: where
   // an index lists several (some dak-style archives do), the newest wins.
@@ -213,6 +251,8 @@ ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& op
   {
     repo::DbTxn txn(session.db(), util::lmdb::Txn::Mode::read);
     for (std::size_t d = 0; d < plans.size(); ++d) {
+      report.listed += plans[d].held;
+      report.present += plans[d].held;
       for (const auto& p : plans[d].packages) {
         ++report.listed;
         const auto slot = repo::slot_key(p.component, p.type, p.name, p.architecture);
@@ -287,6 +327,18 @@ ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& op
     }
   }
 
+  // A complete import is remembered, so that a rerun against the same
+  // Release stops after verifying it.
+  if (report.failures.empty() &&
+      !std::all_of(plans.begin(), plans.end(), [](const auto& p) { return p.unchanged; })) {
+    repo::DbTxn txn(session.db(), util::lmdb::Txn::Mode::write);
+    const auto current = txn.farm_state(options.farm).current;
+    for (auto& plan : plans) {
+      plan.mark.generation = current;
+      txn.put_import_mark(options.farm, plan.dist.local, plan.mark);
+    }
+    txn.commit();
+  }
   if (options.publish && last_generation) {
     repo::publish_after_change(session, options.farm, last_generation);
   }

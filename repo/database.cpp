@@ -12,7 +12,8 @@ namespace {
 constexpr std::string_view schema_version = "2";
 constexpr const char* table_names[] = {"records", "recordrefs", "slots",   "farms",
                                        "generations", "poolrefs", "objects", "pending",
-                                       "published",   "chunks",   "meta",    "origins"};
+                                       "published",   "chunks",   "meta",    "origins",
+                                       "imports"};
 
 std::string key2(std::string_view a, std::string_view b)
 {
@@ -234,6 +235,28 @@ DbTxn::DbTxn(Database& db, lmdb::Txn::Mode mode) : txn_(db.env(), mode)
   // Added after schema 2 without a version change: a reader of an older
   // root finds it missing, which means empty.
   origins_ = txn_.open_db("origins");
+  imports_ = txn_.open_db("imports");
+}
+
+std::optional<ImportMark> DbTxn::import_mark(std::string_view farm, std::string_view dist) const
+{
+  auto value = txn_.get(imports_, key2(farm, dist));
+  if (!value) {
+    return std::nullopt;
+  }
+  util::ByteReader r(*value, "import mark");
+  ImportMark m;
+  m.source = r.str();
+  m.release_sha256 = r.str();
+  m.generation = r.varint();
+  return m;
+}
+
+void DbTxn::put_import_mark(std::string_view farm, std::string_view dist, const ImportMark& mark)
+{
+  util::ByteWriter w;
+  w.str(mark.source).str(mark.release_sha256).varint(mark.generation);
+  txn_.put(imports_, key2(farm, dist), std::move(w).bytes());
 }
 
 std::optional<Origin> DbTxn::origin(std::string_view record_id) const

@@ -10,6 +10,7 @@
 //   published   farm NUL dist                  -> PublishedDist
 //   chunks      format NUL chunk key           -> refcount, CompressedChunk
 //   origins     record id (hex)               -> Origin (imported records only)
+//   imports     farm NUL dist                  -> ImportMark (the last complete import-mirror)
 // Reference counts make "which files are unreferenced" a lookup, never a
 // scan: a pool path counts the slots that hold it now plus the generations
 // kept for rollback that held it before (see farm_update.hpp).
@@ -72,6 +73,15 @@ struct Origin {
   std::int64_t time = 0;
 };
 
+// What the last complete import-mirror into a distribution saw: while the
+// mirror's verified Release is the same and the farm has not changed since,
+// a rerun has nothing to do and need not read the indexes.
+struct ImportMark {
+  std::string source;         // mirror URL NUL remote dist
+  std::string release_sha256; // of the verified Release text
+  std::uint64_t generation = 0; // the farm's generation after that import
+};
+
 struct PublishedIndex {
   std::string path;        // relative to dists/<dist>/, e.g. "main/binary-amd64/Packages"
   std::string content_key; // digest of the record ids it lists
@@ -116,6 +126,9 @@ public:
   std::optional<Origin> origin(std::string_view record_id) const;
   // Dropped with the record's last reference.
   void put_origin(std::string_view record_id, const Origin& origin);
+
+  std::optional<ImportMark> import_mark(std::string_view farm, std::string_view dist) const;
+  void put_import_mark(std::string_view farm, std::string_view dist, const ImportMark& mark);
 
   std::optional<std::string> slot(std::string_view farm, std::string_view dist,
                                   std::string_view slot) const;
@@ -168,7 +181,7 @@ public:
 private:
   util::lmdb::Txn txn_;
   util::lmdb::Dbi records_, recordrefs_, slots_, farms_, generations_, poolrefs_, objects_, pending_,
-    published_, chunks_, meta_, origins_;
+    published_, chunks_, meta_, origins_, imports_;
 };
 
 } // namespace prepo::repo

@@ -869,6 +869,9 @@ test_only_missing_and_prefer_mirror() {
   run_ok prepo_r "$root" import-mirror dev "$URL/reprepro" --dist skaro --keyring "$MIRROR_KEY"
   assert_contains "$LAST_OUT" "0 imported, 12 already here, 0 failed; 0 files fetched"
   assert_not_contains "$(log_since)" "/pool/" "the no-op rerun fetched a package"
+  # The Release is the one last imported: verified, and no index is read.
+  assert_contains "$LAST_OUT" "the mirror's Release is the one last imported"
+  assert_not_contains "$(log_since)" "/Packages" "the no-op rerun fetched an index"
   assert_eq "$before" "$(root_hash "$root")" "root after the no-op rerun"
 }
 
