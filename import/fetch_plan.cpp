@@ -43,12 +43,20 @@ FetchPlan::FetchPlan(repo::Session& session, std::string mirror_url)
   util::make_dirs(session_.root().downloads_dir());
 }
 
+// downloads/<2 hex>/<sha256>, as in the store: files created in parallel
+// land in different directories, whose updates the file system does not
+// serialize against each other.
+std::string FetchPlan::download_path(const std::string& sha256) const
+{
+  return (session_.root().downloads_dir() / sha256.substr(0, 2) / sha256).string();
+}
+
 std::string FetchPlan::source_of(const RemoteFile& file) const
 {
   if (session_.store().contains(file.sha256)) {
     return session_.store().object_path(file.sha256).string();
   }
-  return (session_.root().downloads_dir() / file.sha256).string();
+  return download_path(file.sha256);
 }
 
 void FetchPlan::want(const repo::DbTxn& txn, const RemotePackage& package)
@@ -57,13 +65,16 @@ void FetchPlan::want(const repo::DbTxn& txn, const RemotePackage& package)
     if (txn.object(file.sha256) || queued_.contains(file.sha256)) {
       continue;
     }
-    const auto path = session_.root().downloads_dir() / file.sha256;
+    const std::filesystem::path path = download_path(file.sha256);
     downloads_[file.sha256] = path.string();
     std::error_code ec;
     if (std::filesystem::exists(path, ec)) {
       continue; // verified by an earlier run that did not get to record it
     }
     queued_.insert(file.sha256);
+    if (made_dirs_.insert(file.sha256.substr(0, 2)).second) {
+      util::make_dirs(path.parent_path());
+    }
     jobs_.push_back({util::http::join_url(mirror_url_, file.path), path.string(), file.size,
                      file.sha256, false, {}});
   }

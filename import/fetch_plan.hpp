@@ -1,5 +1,5 @@
 // The package files an import still needs, fetched in one parallel batch
-// into ROOT/downloads/<sha256> (verified there; a later run resumes what a
+// into ROOT/downloads/<2 hex>/<sha256> (verified there; a later run resumes what a
 // broken one left), then laid out under tmp/ with their real names for
 // include to read.
 #pragma once
@@ -39,6 +39,7 @@ public:
 
 private:
   std::string source_of(const RemoteFile& file) const;
+  std::string download_path(const std::string& sha256) const;
 
   repo::Session& session_;
   std::string mirror_url_;
@@ -49,6 +50,7 @@ private:
   std::set<std::string> staged_names_;          // binaries staged flat, by name
   util::TempDir staging_;
   std::size_t next_dir_ = 0;
+  std::set<std::string> made_dirs_; // downloads/<2 hex> known to exist
 };
 
 } // namespace prepo::import

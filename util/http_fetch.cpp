@@ -1,7 +1,9 @@
 #include "util/http_fetch.hpp"
 
 #include <cstdlib>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 #include <memory>
 #include <thread>
 
@@ -14,6 +16,7 @@
 #include "util/fd.hpp"
 #include "util/file.hpp"
 #include "util/hash.hpp"
+#include "util/parallel.hpp"
 
 namespace prepo::util::http {
 
@@ -130,6 +133,11 @@ struct Transfer {
   std::uint64_t offset = 0; // bytes in the .part file
   bool resumed = false;      // started from bytes an earlier attempt or run left
   bool overflow = false;
+  // A small fresh file is received into memory and written by a file
+  // writer thread: on a slow disk, file creation then overlaps transfers
+  // instead of stalling every one of them.
+  bool buffered = false;
+  std::string body;
   Sha256Hasher hasher; // of a fresh transfer's bytes: no second read to verify them
   const std::function<void(std::uint64_t)>* on_bytes = nullptr;
   char error[CURL_ERROR_SIZE] = {};
@@ -143,7 +151,10 @@ std::size_t write_to_part(char* data, std::size_t size, std::size_t count, void*
     t->overflow = true; // more than the index promised: a wrong or hostile file
     return 0;
   }
-  std::size_t written = 0;
+  if (t->buffered) {
+    t->body.append(data, n);
+  }
+  std::size_t written = t->buffered ? n : 0;
   while (written < n) {
     const auto w = ::write(t->fd.get(), data + written, n - written);
     if (w < 0) {
@@ -169,6 +180,105 @@ std::uint64_t file_size_or_zero(const std::string& path)
   struct stat st{};
   return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
 }
+
+// Threads that write received files (create, write, rename), so that the
+// transfer thread never waits for the file system. Results come back
+// through done(), to be reported on the transfer thread.
+class FileWriters {
+public:
+  explicit FileWriters(unsigned threads)
+  {
+    for (unsigned i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] { work(); });
+    }
+  }
+  ~FileWriters()
+  {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : threads_) {
+      t.join();
+    }
+  }
+  FileWriters(const FileWriters&) = delete;
+  FileWriters& operator=(const FileWriters&) = delete;
+
+  void submit(DownloadJob* job, std::string body)
+  {
+    {
+      std::lock_guard lock(mutex_);
+      pending_bytes_ += body.size();
+      ++in_flight_;
+      tasks_.emplace_back(job, std::move(body));
+    }
+    wake_.notify_one();
+  }
+  // Jobs written since the last call, with "" or the error.
+  std::vector<std::pair<DownloadJob*, std::string>> done()
+  {
+    std::lock_guard lock(mutex_);
+    return std::exchange(done_, {});
+  }
+  std::uint64_t pending_bytes() const
+  {
+    std::lock_guard lock(mutex_);
+    return pending_bytes_;
+  }
+  bool idle() const
+  {
+    std::lock_guard lock(mutex_);
+    return in_flight_ == 0 && done_.empty();
+  }
+
+private:
+  void work()
+  {
+    while (true) {
+      std::pair<DownloadJob*, std::string> task;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+        if (tasks_.empty()) {
+          return;
+        }
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      std::string error;
+      try {
+        // Written whole under .part, then renamed: a file at `path` is
+        // always complete and verified.
+        const auto part = task.first->path + ".part";
+        remove_file_if_exists(part);
+        create_file(part, task.second, 0644);
+        if (::rename(part.c_str(), task.first->path.c_str()) != 0) {
+          throw_errno("rename", task.first->path);
+        }
+      } catch (const Error& e) {
+        error = e.what();
+      }
+      std::lock_guard lock(mutex_);
+      pending_bytes_ -= task.second.size();
+      --in_flight_;
+      done_.emplace_back(task.first, std::move(error));
+    }
+  }
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::pair<DownloadJob*, std::string>> tasks_;
+  std::vector<std::pair<DownloadJob*, std::string>> done_;
+  std::uint64_t pending_bytes_ = 0;
+  std::size_t in_flight_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+constexpr std::uint64_t max_buffered_file = 4ull << 20;   // larger files stream to disk
+constexpr std::uint64_t max_pending_writes = 64ull << 20; // memory waiting for the writers
 
 // A job waiting for its (next) attempt.
 struct Pending {
@@ -238,6 +348,7 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
     queue.push_back({&job, 0, Clock::time_point{}});
   }
   std::vector<std::pair<std::unique_ptr<Transfer>, unsigned>> running; // transfer, attempt
+  FileWriters writers(io_threads());
 
   auto finish_job = [&](DownloadJob& job, std::string error) {
     job.ok = error.empty();
@@ -283,11 +394,16 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
     t->on_bytes = &on_bytes;
     t->offset = offset;
     t->resumed = offset > 0;
-    const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      throw_errno("open", part);
+    t->buffered = offset == 0 && !job.sha256.empty() && job.size <= max_buffered_file;
+    if (t->buffered) {
+      t->body.reserve(job.size);
+    } else {
+      const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (fd < 0) {
+        throw_errno("open", part);
+      }
+      t->fd = Fd(fd);
     }
-    t->fd = Fd(fd);
     CURL* easy = t->easy.get();
     set_common_options(easy, job.url, options_, t->error);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_to_part);
@@ -311,6 +427,21 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
     const auto code = response_code(owned->easy.get());
     const auto part = job.path + ".part";
     owned->fd = Fd();
+    if (owned->buffered && !owned->overflow) {
+      if (rc == CURLE_OK && owned->offset == job.size) {
+        const auto sum = owned->hasher.finish();
+        if (sum != job.sha256) {
+          finish_job(job, fmt::format("SHA256 is {}, the index says {}", sum, job.sha256));
+        } else {
+          writers.submit(&job, std::move(owned->body));
+        }
+        return;
+      }
+      // Broken off: keep what arrived on disk, so the next attempt resumes.
+      if (!owned->body.empty() && rc != CURLE_RANGE_ERROR) {
+        create_file(part, owned->body, 0644);
+      }
+    }
     if (owned->overflow) {
       remove_file_if_exists(part);
       finish_job(job, fmt::format("larger than the {} bytes {}", job.size,
@@ -349,10 +480,20 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
     finish_job(job, describe(rc, code, owned->error));
   };
 
-  while (!queue.empty() || !running.empty()) {
-    // Start what may start now, up to the parallel limit.
+  auto report_written = [&] {
+    for (auto& [job, error] : writers.done()) {
+      finish_job(*job, std::move(error));
+    }
+  };
+  while (!queue.empty() || !running.empty() || !writers.idle()) {
+    report_written();
+    // Start what may start now, up to the parallel limit (and while the
+    // writers keep up).
     const auto now = Clock::now();
-    for (std::size_t n = queue.size(); n > 0 && running.size() < options_.parallel; --n) {
+    for (std::size_t n = queue.size();
+         n > 0 && running.size() < options_.parallel &&
+         writers.pending_bytes() < max_pending_writes;
+         --n) {
       auto p = queue.front();
       queue.pop_front();
       if (p.not_before > now) {
@@ -362,8 +503,8 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
       start(p);
     }
     if (running.empty()) {
-      if (!queue.empty()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (!queue.empty() || !writers.idle()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
       continue;
     }

@@ -702,13 +702,13 @@ test_partial_download_resumed_by_rerun() {
   root=$(new_root h-part)
   f="$IN/debs/pkg-00008_1.0-1_amd64.deb"
   sum=$(sha256_of "$f")
-  mkdir -p "$root/downloads"
-  head -c 300 "$f" >"$root/downloads/$sum.part"
+  mkdir -p "$root/downloads/${sum:0:2}"
+  head -c 300 "$f" >"$root/downloads/${sum:0:2}/$sum.part"
   mark_log
   run_ok prepo_r "$root" import-mirror dev "$URL/origin" --dist skaro --keyring "$FARM_KEY"
   assert_matches "$(log_since)" '^GET /origin/pool/skaro/main/p/pkg-00008/pkg-00008_1\.0-1_amd64\.deb bytes=300- 206$'
   assert_files_equal "$f" "$(pool_file "$root/public/dev" pkg-00008_1.0-1_amd64.deb)"
-  assert_no_file "$root/downloads/$sum.part"
+  assert_no_file "$root/downloads/${sum:0:2}/$sum.part"
 
   # Stale bytes that do not verify (a short and a full-size .part of
   # garbage) are dropped and fetched anew in the same run.
@@ -718,9 +718,9 @@ test_partial_download_resumed_by_rerun() {
   f7="$IN/debs/pkg-00007_1.0-1_amd64.deb"
   s6=$(sha256_of "$f6")
   s7=$(sha256_of "$f7")
-  mkdir -p "$root/downloads"
-  head -c 300 /dev/urandom >"$root/downloads/$s6.part"
-  head -c "$(stat -c %s "$f7")" /dev/urandom >"$root/downloads/$s7.part"
+  mkdir -p "$root/downloads/${s6:0:2}" "$root/downloads/${s7:0:2}"
+  head -c 300 /dev/urandom >"$root/downloads/${s6:0:2}/$s6.part"
+  head -c "$(stat -c %s "$f7")" /dev/urandom >"$root/downloads/${s7:0:2}/$s7.part"
   run_rc prepo_r "$root" import-mirror dev "$URL/origin" --dist skaro --keyring "$FARM_KEY"
   ((RC == 0)) || fail "import-mirror over stale .part files failed (exit $RC): $ERR"
   assert_files_equal "$f6" "$(pool_file "$root/public/dev" pkg-00006_1.0-1_amd64.deb)"
