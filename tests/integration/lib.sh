@@ -475,6 +475,34 @@ EOF
   export APT_ROOT
 }
 
+# setup_install_apt_root DIR: setup_apt_root, plus a dpkg wrapper that
+# installs into DIR (--root, --admindir), so apt-get install really unpacks
+# and configures without root. The caller adds the sources.
+setup_install_apt_root() {
+  local dir=$1
+  rm -rf "$dir"
+  setup_apt_root "$dir" amd64
+  mkdir -p "$dir"/var/lib/dpkg/{info,updates,triggers} "$dir/usr/bin"
+  cat >"$dir/usr/bin/dpkg" <<EOF
+#!/bin/sh
+exec /usr/bin/dpkg --root="$dir" --admindir="$dir/var/lib/dpkg" --force-not-root --force-bad-path \
+  --log="$dir/var/log/dpkg.log" "\$@"
+EOF
+  chmod +x "$dir/usr/bin/dpkg"
+  cat >>"$dir/apt.conf" <<EOF
+Dir::Bin::dpkg "$dir/usr/bin/dpkg";
+DPkg::Pre-Install-Pkgs "";
+DPkg::Post-Invoke "";
+DPkg::Pre-Invoke "";
+EOF
+}
+
+# "VERSION STATUS" of PACKAGE in the apt root's dpkg database ("" if absent).
+installed_version() { # PACKAGE
+  dpkg-query --admindir="$APT_ROOT/var/lib/dpkg" -W -f '${Version} ${db:Status-Abbrev}' "$1" 2>/dev/null |
+    sed 's/ *$//' || true
+}
+
 apt_get() {
   [[ -n ${APT_ROOT:-} ]] || fail "apt_get: call setup_apt_root first"
   APT_CONFIG="$APT_ROOT/apt.conf" apt-get -c "$APT_ROOT/apt.conf" -o Dir="$APT_ROOT/" -q "$@"

@@ -234,30 +234,11 @@ pool_sums() { # DIR
 # with sources for PUBDIR skaro main.
 setup_install_root() { # DIR PUBDIR
   local dir=$1 pub=$2
-  rm -rf "$dir"
-  setup_apt_root "$dir" amd64
-  mkdir -p "$dir"/var/lib/dpkg/{info,updates,triggers} "$dir/usr/bin"
-  cat >"$dir/usr/bin/dpkg" <<EOF
-#!/bin/sh
-exec /usr/bin/dpkg --root="$dir" --admindir="$dir/var/lib/dpkg" --force-not-root --force-bad-path \
-  --log="$dir/var/log/dpkg.log" "\$@"
-EOF
-  chmod +x "$dir/usr/bin/dpkg"
-  cat >>"$dir/apt.conf" <<EOF
-Dir::Bin::dpkg "$dir/usr/bin/dpkg";
-DPkg::Pre-Install-Pkgs "";
-DPkg::Post-Invoke "";
-DPkg::Pre-Invoke "";
-EOF
+  setup_install_apt_root "$dir"
   cat >"$dir/etc/apt/sources.list.d/prepo.list" <<EOF
 deb [signed-by=$FARM_KEY] file:$pub skaro main
 deb-src [signed-by=$FARM_KEY] file:$pub skaro main
 EOF
-}
-
-installed_version() { # PACKAGE
-  dpkg-query --admindir="$APT_ROOT/var/lib/dpkg" -W -f '${Version} ${db:Status-Abbrev}' "$1" 2>/dev/null |
-    sed 's/ *$//' || true
 }
 
 # ---------------------------------------------------------------- the web server

@@ -121,21 +121,7 @@ change_lines() { grep -E '^ *[-+^v~] ' <<<"$1" | sed 's/^ *//' | LC_ALL=C sort |
 # and --admindir), so apt-get install really unpacks and configures.
 setup_install_root() { # DIR FARM [DIST]
   local dir=$1 farm=$2 dist=${3:-skaro}
-  rm -rf "$dir"
-  setup_apt_root "$dir" amd64
-  mkdir -p "$dir"/var/lib/dpkg/{info,updates,triggers} "$dir/usr/bin"
-  cat >"$dir/usr/bin/dpkg" <<EOF
-#!/bin/sh
-exec /usr/bin/dpkg --root="$dir" --admindir="$dir/var/lib/dpkg" --force-not-root --force-bad-path \
-  --log="$dir/var/log/dpkg.log" "\$@"
-EOF
-  chmod +x "$dir/usr/bin/dpkg"
-  cat >>"$dir/apt.conf" <<EOF
-Dir::Bin::dpkg "$dir/usr/bin/dpkg";
-DPkg::Pre-Install-Pkgs "";
-DPkg::Post-Invoke "";
-DPkg::Pre-Invoke "";
-EOF
+  setup_install_apt_root "$dir"
   echo "deb [signed-by=$GPG_KEYFILE] file:$ROOT/public/$farm $dist main" \
     >"$dir/etc/apt/sources.list.d/prepo.list"
 }
@@ -146,11 +132,6 @@ apt_seen() {
   for f in "$APT_ROOT"/var/lib/apt/lists/*_Packages*; do
     "$APT_HELPER" cat-file "$f"
   done | awk '/^Package:/ { p = $2 } /^Version:/ { print p " " $2 }' | LC_ALL=C sort -u
-}
-
-installed_version() { # PACKAGE
-  dpkg-query --admindir="$APT_ROOT/var/lib/dpkg" -W -f '${Version} ${db:Status-Abbrev}' "$1" 2>/dev/null |
-    sed 's/ *$//' || true
 }
 
 # apt sees exactly what prepo lists for FARM.
