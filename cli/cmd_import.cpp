@@ -112,6 +112,9 @@ void add_import_mirror_command(CLI::App& app, Context& ctx)
                 "Add only what the farm lacks; keep the versions it has");
   cmd->add_flag("--prefer-mirror", o.prefer_mirror,
                 "Where the farm has a file with other bytes, take the mirror's");
+  cmd->add_option("--only", o.only,
+                  "Only packages whose source or binary name matches this regex (ECMAScript, "
+                  "searched: anchor with ^ and $)");
   cmd->add_option("-j,--jobs", o.parallel, "Transfers at once")->check(CLI::Range(1, 64));
   cmd->add_option("--max-index-size", o.max_index_size,
                   "Largest decompressed index accepted when the Release gives no size");

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <regex>
 #include <set>
 #include <unistd.h>
 
@@ -39,9 +41,10 @@ repo::ImportMark mark_for(const ImportMirrorOptions& options, const MirrorDist& 
                           const repo::Distribution& dist, const MirrorRelease& release)
 {
   repo::ImportMark m;
-  m.source = fmt::format("{}\n{}\n{}\n{}{}{}", options.mirror_url, md.remote,
+  m.source = fmt::format("{}\n{}\n{}\n{}{}{}\n{}", options.mirror_url, md.remote,
                          util::sha256_hex(dist.to_text()), options.only_missing ? 'm' : '-',
-                         options.prefer_mirror ? 'p' : '-', options.exact ? 'x' : '-');
+                         options.prefer_mirror ? 'p' : '-', options.exact ? 'x' : '-',
+                         options.only);
   m.release_sha256 = util::sha256_hex(release.text);
   return m;
 }
@@ -148,6 +151,14 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
   // enough. A distribution holds one version of a package per slot: where
   // an index lists several (some dak-style archives do), the newest wins.
   std::map<std::string, std::size_t> by_slot;
+  std::optional<std::regex> only;
+  if (!options.only.empty()) {
+    try {
+      only.emplace(options.only, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      throw util::Error("--only '{}': not a regular expression: {}", options.only, e.what());
+    }
+  }
   for (const auto& index : wanted_indexes(dist, all, progress)) {
     const auto text = fetch_index(fetcher, plan.release, index, options.max_index_size);
     auto entries = read_index_entries(text, index, plan.release.dist_url + "/" + index.path);
@@ -155,6 +166,9 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
       failures.push_back(std::move(problem));
     }
     for (auto& p : entries.packages) {
+      if (only && !std::regex_search(p.name, *only) && !std::regex_search(p.source, *only)) {
+        continue;
+      }
       const auto slot = repo::slot_key(p.component, p.type, p.name, p.architecture);
       auto [it, fresh] = by_slot.try_emplace(slot, plan.packages.size());
       if (fresh) {

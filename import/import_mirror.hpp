@@ -26,6 +26,7 @@ struct ImportMirrorOptions {
   TrustOptions trust;
   bool only_missing = false;  // keep what the farm has; add only what it lacks
   bool prefer_mirror = false; // a file the farm has with other bytes takes the mirror's
+  std::string only;           // ECMAScript regex searched in source and binary names; "": all
   bool exact = false;         // also remove what the mirror no longer lists (a remote child's copy)
   unsigned parallel = 4;
   std::string ca_file; // CAs for https; empty: the system's (or $PREPO_CA_CERT)

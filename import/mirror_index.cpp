@@ -84,6 +84,9 @@ RemotePackage read_binary(const repo::Stanza& st, const IndexRef& index)
   p.name = std::string(st.require("Package", "stanza"));
   p.version = std::string(st.require("Version", "stanza"));
   p.architecture = std::string(st.require("Architecture", "stanza"));
+  // "Source: name" or "Source: name (version)"; absent: the package's own name.
+  const auto source = repo::words(st.get("Source").value_or(p.name));
+  p.source = source.empty() ? p.name : std::string(source.front());
   RemoteFile f;
   f.path = std::string(st.require("Filename", "stanza"));
   check_safe_relative_path(f.path, "Filename");
@@ -105,6 +108,7 @@ RemotePackage read_source(const repo::Stanza& st, const IndexRef& index)
   p.component = index.component;
   p.architecture = "source";
   p.name = std::string(st.require("Package", "stanza"));
+  p.source = p.name;
   p.version = std::string(st.require("Version", "stanza"));
   const std::string directory(st.require("Directory", "stanza"));
   check_safe_relative_path(directory, "Directory");

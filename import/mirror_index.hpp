@@ -42,6 +42,7 @@ struct RemoteFile {
 struct RemotePackage {
   repo::RecordType type = repo::RecordType::binary;
   std::string name, version, architecture, component;
+  std::string source; // the source package's name (a source package: its own)
   std::vector<RemoteFile> files; // binaries: the package; sources: the .dsc first
 };
 

@@ -972,4 +972,23 @@ test_import_from_a_private_farm_over_https() {
   wait "$pid" 2>/dev/null || true
 }
 
+# ---------------------------------------------------------------- 9. --only
+
+test_only_narrows_the_import() {
+  local root
+  root=$(new_root only)
+  run_ok prepo_r "$root" import-mirror dev "$URL/origin" --dist skaro --keyring "$FARM_KEY" \
+    --only '^pkg-0000[12]$'
+  assert_eq "pkg-00001 1.0-1 amd64 main
+pkg-00002 1.0-1 amd64 main" "$(list_of "$root" dev/skaro)" "packages after --only '^pkg-0000[12]\$'"
+  # A source name matches its binaries too; the source package is imported.
+  run_ok prepo_r "$root" import-mirror dev "$URL/origin" --dist skaro --keyring "$FARM_KEY" \
+    --only '^hello$'
+  assert_contains "$(list_of "$root" dev/skaro)" "hello 1.0-1 amd64 main"
+  assert_contains "$(list_of "$root" dev/skaro)" "hello 1.0-1 source main"
+  assert_fails_with "--only '\[': not a regular expression" prepo_r "$root" import-mirror dev \
+    "$URL/origin" --dist skaro --keyring "$FARM_KEY" --only '['
+  run_ok prepo_r "$root" check
+}
+
 run_suite
