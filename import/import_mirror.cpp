@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <optional>
-#include <regex>
 #include <set>
 #include <unistd.h>
 
@@ -15,6 +13,7 @@
 #include "repo/include.hpp"
 #include "repo/publish.hpp"
 #include "repo/version.hpp"
+#include "stack/name_filter.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/hash.hpp"
@@ -151,14 +150,7 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
   // enough. A distribution holds one version of a package per slot: where
   // an index lists several (some dak-style archives do), the newest wins.
   std::map<std::string, std::size_t> by_slot;
-  std::optional<std::regex> only;
-  if (!options.only.empty()) {
-    try {
-      only.emplace(options.only, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      throw util::Error("--only '{}': not a regular expression: {}", options.only, e.what());
-    }
-  }
+  const stack::NameFilter only(options.only);
   for (const auto& index : wanted_indexes(dist, all, progress)) {
     const auto text = fetch_index(fetcher, plan.release, index, options.max_index_size);
     auto entries = read_index_entries(text, index, plan.release.dist_url + "/" + index.path);
@@ -166,7 +158,7 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
       failures.push_back(std::move(problem));
     }
     for (auto& p : entries.packages) {
-      if (only && !std::regex_search(p.name, *only) && !std::regex_search(p.source, *only)) {
+      if (!only.matches(p.name, p.source)) {
         continue;
       }
       const auto slot = repo::slot_key(p.component, p.type, p.name, p.architecture);

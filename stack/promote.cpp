@@ -7,6 +7,7 @@
 #include "pool/store.hpp"
 #include "repo/farm_update.hpp"
 #include "repo/publish.hpp"
+#include "stack/name_filter.hpp"
 #include "util/error.hpp"
 #include "util/memory.hpp"
 #include "util/parallel.hpp"
@@ -15,18 +16,12 @@ namespace prepo::stack {
 
 namespace {
 
-bool matches(const std::optional<std::regex>& only, const PackageChange& change)
-{
-  return !only || std::regex_search(change.name, *only) || std::regex_search(change.source, *only);
-}
-
-bool wanted(const PromoteOptions& options, const std::optional<std::regex>& only,
-            const PackageChange& change)
+bool wanted(const PromoteOptions& options, const NameFilter& only, const PackageChange& change)
 {
   if (options.merge && change.kind != ChangeKind::added && change.kind != ChangeKind::upgraded) {
     return false;
   }
-  return matches(only, change);
+  return only.matches(change.name, change.source);
 }
 
 // Why the parent cannot take this change, or "" if it can: its
@@ -106,14 +101,7 @@ PromotePlan plan_promote(const repo::Config& config, const repo::DbTxn& txn,
                       "add-child {} {})",
                       parent, child, parent, child);
   }
-  std::optional<std::regex> only;
-  if (!options.only.empty()) {
-    try {
-      only.emplace(options.only, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      throw util::Error("--only '{}': invalid regular expression: {}", options.only, e.what());
-    }
-  }
+  const NameFilter only(options.only);
   std::vector<const repo::Distribution*> sources;
   if (options.dist) {
     sources.push_back(&config.distribution(child + "/" + *options.dist));
@@ -139,7 +127,7 @@ PromotePlan plan_promote(const repo::Config& config, const repo::DbTxn& txn,
                         source->full_name(), parent, parent, source->codename);
     }
     std::vector<PackageChange> kept;
-    auto all = describe(txn, farm_delta(txn, child, parent, source->codename), only.has_value());
+    auto all = describe(txn, farm_delta(txn, child, parent, source->codename), only.active());
     for (auto& change : all) {
       if (wanted(options, only, change)) {
         if (auto why = refusal(txn, *target, change, child); !why.empty()) {

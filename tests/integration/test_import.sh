@@ -986,7 +986,7 @@ pkg-00002 1.0-1 amd64 main" "$(list_of "$root" dev/skaro)" "packages after --onl
     --only '^hello$'
   assert_contains "$(list_of "$root" dev/skaro)" "hello 1.0-1 amd64 main"
   assert_contains "$(list_of "$root" dev/skaro)" "hello 1.0-1 source main"
-  assert_fails_with "--only '\[': not a regular expression" prepo_r "$root" import-mirror dev \
+  assert_fails_with "--only '\[': invalid regular expression" prepo_r "$root" import-mirror dev \
     "$URL/origin" --dist skaro --keyring "$FARM_KEY" --only '['
   run_ok prepo_r "$root" check
 }
