@@ -1,11 +1,10 @@
 #include "import/import_urls.hpp"
 
-#include <charconv>
-
 #include <fmt/format.h>
 
 #include "import/safe_path.hpp"
 #include "repo/deb822.hpp"
+#include "repo/source_control.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/gpg.hpp"
@@ -26,27 +25,21 @@ std::string lower(std::string s)
   return s;
 }
 
-// The text of a .dsc or .changes that may be parsed: its signed body when a
-// keyring vouches for it, the whole text only with allow_unsigned.
-std::string trusted_text(const std::string& document, const std::string& url,
-                         const ImportUrlsOptions& options, util::Progress& progress)
+// A .dsc or .changes may be read only if a key in a keyring vouches for it
+// (or with allow_unsigned, loudly).
+void check_trusted(const std::string& document, const std::string& url,
+                   const ImportUrlsOptions& options, util::Progress& progress)
 {
-  auto unwrapped = repo::strip_clearsign(document, url);
   if (!options.keyrings.empty()) {
-    if (!unwrapped.was_signed) {
+    if (!repo::strip_clearsign(document, url).was_signed) {
       throw util::Error("{}: not signed, but --keyring asks for a signature", url);
     }
     auto result = util::gpg::verify_clearsigned(document, options.keyrings);
     if (!result.any_valid()) {
-      std::string why;
-      for (const auto& s : result.signatures) {
-        why += fmt::format("{}{} {}", why.empty() ? "" : "; ",
-                           s.fingerprint.empty() ? "unknown key" : s.fingerprint, s.problem);
-      }
       throw util::Error("{}: no valid signature by a key in the keyring ({})", url,
-                        why.empty() ? "no signature" : why);
+                        result.describe());
     }
-    return std::move(result.signed_text);
+    return;
   }
   if (!options.allow_unsigned) {
     throw util::Error("{}: no --keyring to verify it with (or --allow-unsigned to trust the "
@@ -54,7 +47,6 @@ std::string trusted_text(const std::string& document, const std::string& url,
                       url);
   }
   progress.note(fmt::format("WARNING: {} is not verified (--allow-unsigned)", url));
-  return unwrapped.body;
 }
 
 } // namespace
@@ -89,26 +81,17 @@ repo::IncludeResult import_urls(repo::Session& session, const std::string& dist_
       jobs.push_back({url, (dir / name).string(), max_package_size, "", false, {}});
     } else if (ext == ".dsc" || ext == ".changes") {
       const auto document = *fetcher.get(url, max_control_size);
-      const auto text = trusted_text(document, url, options, session.progress());
-      const auto stanza = repo::parse_single_stanza(text, url);
-      auto sums = stanza.get("Checksums-Sha256");
-      if (!sums) {
-        throw util::Error("{}: no Checksums-Sha256 field (MD5 alone is too weak to trust)", url);
-      }
+      check_trusted(document, url, options, session.progress());
+      const auto control =
+        repo::parse_source_control(document, url, ext == ".dsc" ? "dsc" : "changes");
       const auto base = url.substr(0, slash + 1);
-      for (auto line : repo::value_lines(*sums)) {
-        auto w = repo::words(line);
-        std::uint64_t size = 0;
-        if (w.size() != 3 || std::from_chars(w[1].data(), w[1].data() + w[1].size(), size).ec !=
-                               std::errc()) {
-          throw util::Error("{}: malformed Checksums-Sha256 line: {}", url, line);
+      for (const auto& file : control.files) {
+        if (file.checksums.sha256.empty()) {
+          throw util::Error("{}: no Checksums-Sha256 for {} (MD5 alone is too weak to trust)",
+                            url, file.name);
         }
-        const std::string file(w[2]);
-        check_safe_relative_path(file, url);
-        if (file.find('/') != std::string::npos) {
-          throw util::Error("{}: Checksums-Sha256 names a path, not a file: {}", url, file);
-        }
-        jobs.push_back({base + file, (dir / file).string(), size, std::string(w[0]), false, {}});
+        jobs.push_back({base + file.name, (dir / file.name).string(), file.checksums.size,
+                        file.checksums.sha256, false, {}});
       }
       // The very bytes fetched (and verified) are what include reads.
       util::create_file(dir / name, document, 0644);

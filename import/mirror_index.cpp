@@ -24,15 +24,10 @@ struct Form {
 constexpr Form forms[] = {
   {".xz", util::Compression::xz}, {".gz", util::Compression::gzip}, {"", std::nullopt}};
 
-bool ends_with(std::string_view s, std::string_view suffix)
-{
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 std::string strip_compression(std::string_view path)
 {
   for (std::string_view suffix : {".xz", ".gz", ".bz2", ".lzma", ".zst"}) {
-    if (ends_with(path, suffix)) {
+    if (path.ends_with(suffix)) {
       return std::string(path.substr(0, path.size() - suffix.size()));
     }
   }
@@ -71,11 +66,6 @@ std::uint64_t parse_size(std::string_view text, std::string_view what)
   return size;
 }
 
-bool is_sha256(std::string_view s)
-{
-  return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-}
-
 RemotePackage read_binary(const repo::Stanza& st, const IndexRef& index)
 {
   RemotePackage p;
@@ -93,7 +83,7 @@ RemotePackage read_binary(const repo::Stanza& st, const IndexRef& index)
   f.name = f.path.substr(f.path.rfind('/') + 1);
   f.size = parse_size(st.require("Size", "stanza"), "Size");
   auto sha = st.get("SHA256");
-  if (!sha || !is_sha256(*sha)) {
+  if (!sha || !util::is_hex_digest(*sha, util::HashKind::sha256)) {
     throw util::Error("no valid SHA256 field (MD5sum and SHA1 alone are too weak to trust)");
   }
   f.sha256 = std::string(*sha);
@@ -118,7 +108,7 @@ RemotePackage read_source(const repo::Stanza& st, const IndexRef& index)
   }
   for (auto line : repo::value_lines(*sums)) {
     auto w = repo::words(line);
-    if (w.size() != 3 || !is_sha256(w[0])) {
+    if (w.size() != 3 || !util::is_hex_digest(w[0], util::HashKind::sha256)) {
       throw util::Error("malformed Checksums-Sha256 line: {}", line);
     }
     RemoteFile f;
@@ -130,13 +120,13 @@ RemotePackage read_source(const repo::Stanza& st, const IndexRef& index)
     f.path = directory + "/" + f.name;
     f.size = parse_size(w[1], "size");
     f.sha256 = std::string(w[0]);
-    if (ends_with(f.name, ".dsc")) {
+    if (f.name.ends_with(".dsc")) {
       p.files.insert(p.files.begin(), std::move(f));
     } else {
       p.files.push_back(std::move(f));
     }
   }
-  if (p.files.empty() || !ends_with(p.files.front().name, ".dsc")) {
+  if (p.files.empty() || !p.files.front().name.ends_with(".dsc")) {
     throw util::Error("lists no .dsc file");
   }
   return p;
@@ -163,10 +153,10 @@ std::vector<IndexRef> list_indexes(const MirrorRelease& release)
       if (rest == "source/Sources") {
         ref.architecture = "source";
         ref.type = repo::RecordType::source;
-      } else if (rest.starts_with("binary-") && ends_with(rest, "/Packages") &&
+      } else if (rest.starts_with("binary-") && rest.ends_with("/Packages") &&
                  std::count(rest.begin(), rest.end(), '/') == 1) {
         ref.architecture = std::string(rest.substr(7, rest.size() - 7 - 9));
-      } else if (rest.starts_with("debian-installer/binary-") && ends_with(rest, "/Packages") &&
+      } else if (rest.starts_with("debian-installer/binary-") && rest.ends_with("/Packages") &&
                  std::count(rest.begin(), rest.end(), '/') == 2) {
         ref.architecture = std::string(rest.substr(24, rest.size() - 24 - 9));
         ref.type = repo::RecordType::udeb;

@@ -8,40 +8,23 @@
 #include "repo/release_file.hpp"
 #include "util/error.hpp"
 #include "util/gpg.hpp"
+#include "util/hash.hpp"
 
 namespace prepo::import {
 
 namespace {
 
-std::string describe_signatures(const util::gpg::VerifyResult& result)
-{
-  if (result.signatures.empty()) {
-    return "no signature";
-  }
-  std::string out;
-  for (const auto& s : result.signatures) {
-    out += fmt::format("{}{} {}", out.empty() ? "" : "; ",
-                       s.fingerprint.empty() ? "unknown key" : s.fingerprint, s.problem);
-  }
-  return out;
-}
-
-bool is_hex(std::string_view s, std::size_t length)
-{
-  return s.size() == length &&
-         s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-}
-
-void read_hash_list(const repo::Stanza& fields, std::string_view field, std::size_t hex_length,
+void read_hash_list(const repo::Stanza& fields, util::HashKind kind,
                     std::map<std::string, ListedFile>& files, const std::string& source)
 {
+  const auto field = util::release_field_name(kind);
   auto value = fields.get(field);
   if (!value) {
     return;
   }
   for (auto line : repo::value_lines(*value)) {
     auto w = repo::words(line);
-    if (w.size() != 3 || !is_hex(w[0], hex_length)) {
+    if (w.size() != 3 || !util::is_hex_digest(w[0], kind)) {
       throw util::Error("{}: malformed {} line: {}", source, field, line);
     }
     const std::string path(w[2]);
@@ -57,7 +40,7 @@ void read_hash_list(const repo::Stanza& fields, std::string_view field, std::siz
                         size);
     }
     entry.size = size;
-    (hex_length == 64 ? entry.sha256 : entry.sha512) = std::string(w[0]);
+    (kind == util::HashKind::sha256 ? entry.sha256 : entry.sha512) = std::string(w[0]);
   }
 }
 
@@ -98,8 +81,8 @@ MirrorRelease parse_release(std::string text, const std::string& dist_url, std::
     r.architectures.emplace_back(w);
   }
   r.acquire_by_hash = repo::iequals(r.fields.get("Acquire-By-Hash").value_or("no"), "yes");
-  read_hash_list(r.fields, "SHA256", 64, r.files, source);
-  read_hash_list(r.fields, "SHA512", 128, r.files, source);
+  read_hash_list(r.fields, util::HashKind::sha256, r.files, source);
+  read_hash_list(r.fields, util::HashKind::sha512, r.files, source);
   if (r.files.empty()) {
     throw util::Error("{}: lists no SHA256 or SHA512 hashes (MD5Sum and SHA1 alone are too weak "
                       "to trust)",
@@ -130,15 +113,10 @@ MirrorRelease fetch_release(util::http::Fetcher& fetcher, const std::string& mir
       });
       if (!result.any_valid()) {
         throw util::Error("{}/InRelease: no valid signature by a key in the keyring ({})",
-                          dist_url, describe_signatures(result));
+                          dist_url, result.describe());
       }
       text = std::move(result.signed_text);
-      for (const auto& s : result.signatures) {
-        if (s.valid) {
-          signer = s.fingerprint;
-          break;
-        }
-      }
+      signer = result.valid_fingerprint();
     }
   } else {
     auto release = fetcher.get(dist_url + "/Release", max_release_size, true);
@@ -158,14 +136,9 @@ MirrorRelease fetch_release(util::http::Fetcher& fetcher, const std::string& mir
       });
       if (!result.any_valid()) {
         throw util::Error("{}/Release.gpg: no valid signature by a key in the keyring ({})",
-                          dist_url, describe_signatures(result));
+                          dist_url, result.describe());
       }
-      for (const auto& s : result.signatures) {
-        if (s.valid) {
-          signer = s.fingerprint;
-          break;
-        }
-      }
+      signer = result.valid_fingerprint();
     }
     text = std::move(*release);
   }

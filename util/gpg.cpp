@@ -364,12 +364,30 @@ void check_single_signed_block(std::string_view document)
 
 bool VerifyResult::any_valid() const
 {
+  return !valid_fingerprint().empty();
+}
+
+std::string VerifyResult::valid_fingerprint() const
+{
   for (const VerifiedSignature& sig : signatures) {
     if (sig.valid) {
-      return true;
+      return sig.fingerprint.empty() ? "?" : sig.fingerprint;
     }
   }
-  return false;
+  return {};
+}
+
+std::string VerifyResult::describe() const
+{
+  if (signatures.empty()) {
+    return "no signature";
+  }
+  std::string out;
+  for (const VerifiedSignature& sig : signatures) {
+    out += fmt::format("{}{} {}", out.empty() ? "" : "; ",
+                       sig.fingerprint.empty() ? "unknown key" : sig.fingerprint, sig.problem);
+  }
+  return out;
 }
 
 std::string resolve_signing_key(const SignOptions& options)

@@ -34,6 +34,11 @@ struct VerifyResult {
   std::string signed_text; // only this text may be trusted and parsed
   std::vector<VerifiedSignature> signatures;
   bool any_valid() const;
+  // The first valid signature's fingerprint; "" if none.
+  std::string valid_fingerprint() const;
+  // Every signature and why it does not count: "FPR expired; unknown key
+  // no public key", or "no signature" (for error messages).
+  std::string describe() const;
 };
 
 // Verify a clear-signed document against the keys in `keyring_files`

@@ -96,6 +96,12 @@ std::size_t hex_length(HashKind kind)
   return 0;
 }
 
+bool is_hex_digest(std::string_view text, HashKind kind)
+{
+  return text.size() == hex_length(kind) &&
+         text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
 const std::string& Checksums::get(HashKind kind) const
 {
   switch (kind) {

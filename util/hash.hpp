@@ -19,6 +19,8 @@ inline constexpr std::array all_hash_kinds{HashKind::md5, HashKind::sha1, HashKi
 std::string_view release_field_name(HashKind kind);
 // Hex digest length for a kind (32, 40, 64, 128).
 std::size_t hex_length(HashKind kind);
+// `text` is a digest of this kind as written here: lowercase hex, full length.
+bool is_hex_digest(std::string_view text, HashKind kind);
 
 // Size plus lowercase hex digests of one byte string.
 struct Checksums {
