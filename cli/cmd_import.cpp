@@ -80,14 +80,7 @@ void add_import_command(CLI::App& app, Context& ctx)
       args->options.include.publish = !args->no_publish;
       args->options.include.command = ctx.command_line;
       auto result = import::import_urls(session, args->dist, args->urls, args->options);
-      if (result.generation) {
-        ctx.progress().note(fmt::format("{}: {} added, {} replaced, {} unchanged (generation {})",
-                                        args->dist, result.added, result.replaced,
-                                        result.unchanged, result.generation));
-      } else {
-        ctx.progress().note(fmt::format("{}: nothing to do, all {} already included", args->dist,
-                                        result.unchanged));
-      }
+      print_include_result(ctx, args->dist, result);
       return 0;
     };
   });

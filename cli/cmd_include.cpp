@@ -16,6 +16,18 @@ struct IncludeArgs {
 
 } // namespace
 
+void print_include_result(Context& ctx, const std::string& dist, const repo::IncludeResult& result)
+{
+  if (result.generation) {
+    ctx.progress().note(fmt::format("{}: {} added, {} replaced, {} unchanged (generation {})", dist,
+                                    result.added, result.replaced, result.unchanged,
+                                    result.generation));
+  } else {
+    ctx.progress().note(
+      fmt::format("{}: nothing to do, all {} already included", dist, result.unchanged));
+  }
+}
+
 void add_include_command(CLI::App& app, Context& ctx)
 {
   auto args = std::make_shared<IncludeArgs>();
@@ -42,14 +54,7 @@ void add_include_command(CLI::App& app, Context& ctx)
       args->options.publish = !args->no_publish;
       args->options.command = ctx.command_line;
       auto result = repo::include_files(session, args->dist, args->files, args->options);
-      if (result.generation) {
-        ctx.progress().note(fmt::format("{}: {} added, {} replaced, {} unchanged (generation {})",
-                                        args->dist, result.added, result.replaced, result.unchanged,
-                                        result.generation));
-      } else {
-        ctx.progress().note(fmt::format("{}: nothing to do, all {} already included", args->dist,
-                                        result.unchanged));
-      }
+      print_include_result(ctx, args->dist, result);
       return 0;
     };
   });

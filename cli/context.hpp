@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "repo/include.hpp"
 #include "repo/session.hpp"
 #include "util/progress.hpp"
 
@@ -48,6 +49,9 @@ void add_import_command(CLI::App& app, Context& ctx);
 void add_import_mirror_command(CLI::App& app, Context& ctx);
 void add_serve_command(CLI::App& app, Context& ctx);
 void add_token_command(CLI::App& app, Context& ctx);
+
+// The summary line of include and import.
+void print_include_result(Context& ctx, const std::string& dist, const repo::IncludeResult& result);
 
 // A JSON string literal.
 std::string json_quote(std::string_view s);
