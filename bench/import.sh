@@ -391,7 +391,4 @@ report() {
   fi
 }
 
-mkdir -p "$HERE/results"
-out="$HERE/results/$(date -u +%Y-%m-%d)-import.md"
-report | tee "$out"
-echo "# saved to $out" >&2
+save_report import

@@ -100,3 +100,13 @@ print_tables() {
   printf '%s\n' "${DETAIL[@]}"
   echo
 }
+
+# save_report NAME: prints the benchmark's report() and saves it as
+# bench/results/<UTC date>-NAME.md.
+save_report() {
+  mkdir -p "$HERE/results"
+  local out
+  out="$HERE/results/$(date -u +%Y-%m-%d)-$1.md"
+  report | tee "$out"
+  echo "# saved to $out" >&2
+}

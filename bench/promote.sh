@@ -202,7 +202,4 @@ report() {
   fi
 }
 
-mkdir -p "$HERE/results"
-out="$HERE/results/$(date -u +%Y-%m-%d)-promote.md"
-report | tee "$out"
-echo "# saved to $out" >&2
+save_report promote

@@ -160,7 +160,4 @@ report() {
   fi
 }
 
-mkdir -p "$HERE/results"
-out="$HERE/results/$(date -u +%Y-%m-%d)-archive.md"
-report | tee "$out"
-echo "# saved to $out" >&2
+save_report archive

@@ -164,5 +164,4 @@ report() {
   echo "| --- | --- | ---: | ---: | ---: | ---: |"
   printf '%s\n' "${RUNS[@]}"
 }
-mkdir -p "$HERE/results"
-report | tee "$HERE/results/$(date +%Y-%m-%d)-serve.md"
+save_report serve
