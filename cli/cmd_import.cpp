@@ -108,6 +108,13 @@ void add_import_mirror_command(CLI::App& app, Context& ctx)
   cmd->add_option("--only", o.only,
                   "Only packages whose source or binary name matches this regex (ECMAScript, "
                   "searched: anchor with ^ and $)");
+  cmd->add_option("--components", o.components,
+                  "Only these of the mirror's components, e.g. main,contrib (default: all)")
+    ->delimiter(',');
+  cmd->add_option("--architectures", o.architectures,
+                  "Only these of the mirror's architectures, e.g. amd64,all,source (default: "
+                  "all; 'source' reads Sources)")
+    ->delimiter(',');
   cmd->add_option("-j,--jobs", o.parallel, "Transfers at once")->check(CLI::Range(1, 64));
   cmd->add_option("--max-index-size", o.max_index_size,
                   "Largest decompressed index accepted when the Release gives no size");

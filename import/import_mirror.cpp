@@ -40,68 +40,117 @@ repo::ImportMark mark_for(const ImportMirrorOptions& options, const MirrorDist& 
                           const repo::Distribution& dist, const MirrorRelease& release)
 {
   repo::ImportMark m;
-  m.source = fmt::format("{}\n{}\n{}\n{}{}{}\n{}", options.mirror_url, md.remote,
+  m.source = fmt::format("{}\n{}\n{}\n{}{}{}\n{}\n{}\n{}", options.mirror_url, md.remote,
                          util::sha256_hex(dist.to_text()), options.only_missing ? 'm' : '-',
                          options.prefer_mirror ? 'p' : '-', options.exact ? 'x' : '-',
-                         options.only);
+                         options.only, fmt::join(options.components, ","),
+                         fmt::join(options.architectures, ","));
   m.release_sha256 = util::sha256_hex(release.text);
   return m;
 }
 
+bool wanted(const std::vector<std::string>& only, const std::string& item)
+{
+  return only.empty() || std::find(only.begin(), only.end(), item) != only.end();
+}
+
+// --components / --architectures name what the mirror's Release offers.
+void check_narrowing(const ImportMirrorOptions& options, const MirrorRelease& release)
+{
+  auto offered = [&](const std::vector<std::string>& listed, const std::vector<std::string>& asked,
+                     std::string_view what) {
+    for (const auto& item : asked) {
+      if (std::find(listed.begin(), listed.end(), item) == listed.end()) {
+        throw util::Error("{}/Release: no {} '{}' (it lists: {})", release.dist_url, what, item,
+                          fmt::join(listed, ", "));
+      }
+    }
+  };
+  offered(release.components, options.components, "component");
+  auto architectures = release.architectures;
+  // Not every Release lists "source" among its architectures when it has Sources.
+  architectures.push_back("source");
+  offered(architectures, options.architectures, "architecture");
+}
+
 // A distribution the farm does not have yet is made from the mirror's
-// Release: the same components, architectures and descriptive fields.
-void create_distribution(repo::Session& session, const std::string& farm, const std::string& local,
-                         const MirrorRelease& release, const std::vector<IndexRef>& indexes)
+// Release: the same components, architectures and descriptive fields,
+// narrowed by --components and --architectures.
+void create_distribution(repo::Session& session, const ImportMirrorOptions& options,
+                         const std::string& local, const MirrorRelease& release,
+                         const std::vector<IndexRef>& indexes)
 {
   repo::Distribution d;
-  d.farm = farm;
+  d.farm = options.farm;
   d.codename = local;
   d.origin = std::string(release.fields.get("Origin").value_or(""));
   d.label = std::string(release.fields.get("Label").value_or(""));
   d.suite = std::string(release.fields.get("Suite").value_or(""));
   d.version = std::string(release.fields.get("Version").value_or(""));
   d.description = std::string(release.fields.get("Description").value_or(""));
-  d.components = release.components;
+  for (const auto& component : release.components) {
+    if (wanted(options.components, component)) {
+      d.components.push_back(component);
+    }
+  }
   for (const auto& arch : release.architectures) {
     if (arch == "source") {
-      d.has_source = true;
-    } else {
+      d.has_source = wanted(options.architectures, arch);
+    } else if (wanted(options.architectures, arch)) {
       d.architectures.push_back(arch);
     }
   }
   for (const auto& index : indexes) {
-    d.has_source = d.has_source || index.type == repo::RecordType::source;
+    d.has_source = d.has_source || (index.type == repo::RecordType::source &&
+                                    wanted(options.architectures, "source"));
   }
   if (d.components.empty()) {
     throw util::Error("{}/Release: no Components field, so {}/{} cannot be made from it",
-                      release.dist_url, farm, local);
+                      release.dist_url, options.farm, local);
   }
   // Saved by the caller once every distribution's Release and indexes have
   // verified: a refused import leaves the configuration as it was.
   session.config().add_distribution(d);
-  session.progress().note(
-    fmt::format("distribution {} added with the mirror's components ({}) and architectures ({})",
-                d.full_name(), fmt::join(d.components, ", "),
-                fmt::join(release.architectures, ", ")));
+  auto architectures = d.architectures;
+  if (d.has_source) {
+    architectures.push_back("source");
+  }
+  session.progress().note(fmt::format("distribution {} added with components {} and "
+                                      "architectures {} from the mirror's Release",
+                                      d.full_name(), fmt::join(d.components, ", "),
+                                      fmt::join(architectures, ", ")));
 }
 
-// The indexes of the Release that the local distribution can hold.
+// The indexes of the Release that the local distribution can hold and
+// the options ask for. What is skipped is said in one line, not one per
+// index: a Debian Release lists over a hundred.
 std::vector<IndexRef> wanted_indexes(const repo::Distribution& dist,
+                                     const ImportMirrorOptions& options,
                                      const std::vector<IndexRef>& all, util::Progress& progress)
 {
   std::vector<IndexRef> out;
+  std::set<std::string> skipped_components, skipped_architectures;
   for (const auto& index : all) {
-    const bool fits = dist.has_component(index.component) &&
-                      (index.type == repo::RecordType::source ? dist.has_source
-                                                              : dist.has_architecture(index.architecture));
-    if (fits) {
-      out.push_back(index);
+    const bool source = index.type == repo::RecordType::source;
+    if (!dist.has_component(index.component) || !wanted(options.components, index.component)) {
+      skipped_components.insert(index.component);
+    } else if (!(source ? dist.has_source : dist.has_architecture(index.architecture)) ||
+               !wanted(options.architectures, index.architecture)) {
+      skipped_architectures.insert(index.architecture);
     } else {
-      progress.note(fmt::format("skipping {}: {} has no {} {}", index.path, dist.full_name(),
-                                dist.has_component(index.component) ? "architecture" : "component",
-                                dist.has_component(index.component) ? index.architecture
-                                                                    : index.component));
+      out.push_back(index);
     }
+  }
+  if (out.size() < all.size()) {
+    std::vector<std::string> what;
+    if (!skipped_components.empty()) {
+      what.push_back(fmt::format("components {}", fmt::join(skipped_components, ", ")));
+    }
+    if (!skipped_architectures.empty()) {
+      what.push_back(fmt::format("architectures {}", fmt::join(skipped_architectures, ", ")));
+    }
+    progress.note(fmt::format("{}: reading {} of the mirror's {} indexes; not {}",
+                              dist.full_name(), out.size(), all.size(), fmt::join(what, "; ")));
   }
   return out;
 }
@@ -113,6 +162,7 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
   auto& progress = session.progress();
   DistPlan plan{md, fetch_release(fetcher, options.mirror_url, md.remote, options.trust, progress),
                 {}, {}, false, 0};
+  check_narrowing(options, plan.release);
   const auto all = list_indexes(plan.release);
   const auto full_name = options.farm + "/" + md.local;
   const auto* existing = [&]() -> const repo::Distribution* {
@@ -124,7 +174,7 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
     return nullptr;
   }();
   if (!existing) {
-    create_distribution(session, options.farm, md.local, plan.release, all);
+    create_distribution(session, options, md.local, plan.release, all);
   }
   const auto& dist = session.config().distribution(full_name);
   plan.mark = mark_for(options, md, dist, plan.release);
@@ -151,16 +201,20 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
   // an index lists several (some dak-style archives do), the newest wins.
   std::map<std::string, std::size_t> by_slot;
   const stack::NameFilter only(options.only);
-  for (const auto& index : wanted_indexes(dist, all, progress)) {
-    const auto text = fetch_index(fetcher, plan.release, index, options.max_index_size);
-    auto entries = read_index_entries(text, index, plan.release.dist_url + "/" + index.path);
+  NameKeep keep;
+  if (only.active()) {
+    keep = [&only](std::string_view name, std::string_view source) {
+      return only.matches(name, source);
+    };
+  }
+  for (const auto& index : wanted_indexes(dist, options, all, progress)) {
+    auto entries = read_index_entries(
+      fetch_index(fetcher, plan.release, index, options.max_index_size), index,
+      plan.release.dist_url + "/" + index.path, keep);
     for (auto& problem : entries.problems) {
       failures.push_back(std::move(problem));
     }
     for (auto& p : entries.packages) {
-      if (!only.matches(p.name, p.source)) {
-        continue;
-      }
       const auto slot = repo::slot_key(p.component, p.type, p.name, p.architecture);
       auto [it, fresh] = by_slot.try_emplace(slot, plan.packages.size());
       if (fresh) {

@@ -27,6 +27,10 @@ struct ImportMirrorOptions {
   bool only_missing = false;  // keep what the farm has; add only what it lacks
   bool prefer_mirror = false; // a file the farm has with other bytes takes the mirror's
   std::string only;           // ECMAScript regex searched in source and binary names; "": all
+  // Only these of the mirror's components and architectures ("source" for
+  // Sources); empty: all it lists. They narrow both a distribution made
+  // from the Release and the indexes read into an existing one.
+  std::vector<std::string> components, architectures;
   bool exact = false;         // also remove what the mirror no longer lists (a remote child's copy)
   unsigned parallel = 4;
   std::string ca_file; // CAs for https; empty: the system's (or $PREPO_CA_CERT)

@@ -66,6 +66,13 @@ std::uint64_t parse_size(std::string_view text, std::string_view what)
   return size;
 }
 
+// "Source: name" or "Source: name (version)"; absent: the package's own name.
+std::string_view source_of(const repo::Stanza& st, std::string_view name)
+{
+  const auto source = repo::words(st.get("Source").value_or(name));
+  return source.empty() ? name : source.front();
+}
+
 RemotePackage read_binary(const repo::Stanza& st, const IndexRef& index)
 {
   RemotePackage p;
@@ -74,9 +81,7 @@ RemotePackage read_binary(const repo::Stanza& st, const IndexRef& index)
   p.name = std::string(st.require("Package", "stanza"));
   p.version = std::string(st.require("Version", "stanza"));
   p.architecture = std::string(st.require("Architecture", "stanza"));
-  // "Source: name" or "Source: name (version)"; absent: the package's own name.
-  const auto source = repo::words(st.get("Source").value_or(p.name));
-  p.source = source.empty() ? p.name : std::string(source.front());
+  p.source = std::string(source_of(st, p.name));
   RemoteFile f;
   f.path = std::string(st.require("Filename", "stanza"));
   check_safe_relative_path(f.path, "Filename");
@@ -223,21 +228,26 @@ std::string fetch_index(util::http::Fetcher& fetcher, const MirrorRelease& relea
 }
 
 IndexEntries read_index_entries(std::string_view text, const IndexRef& index,
-                                const std::string& source)
+                                const std::string& source, const NameKeep& keep)
 {
   IndexEntries out;
-  const auto stanzas = repo::parse_deb822(text, source);
-  out.packages.reserve(stanzas.size());
-  for (std::size_t i = 0; i < stanzas.size(); ++i) {
-    try {
-      out.packages.push_back(index.type == repo::RecordType::source
-                               ? read_source(stanzas[i], index)
-                               : read_binary(stanzas[i], index));
-    } catch (const util::Error& e) {
-      out.problems.push_back(fmt::format("{}: stanza {} ({}): {}", source, i + 1,
-                                         stanzas[i].get("Package").value_or("?"), e.what()));
+  std::size_t number = 0;
+  const bool sources = index.type == repo::RecordType::source;
+  repo::for_each_stanza(text, source, [&](repo::Stanza& st) {
+    ++number;
+    if (keep) {
+      auto name = st.get("Package");
+      if (name && !keep(*name, sources ? *name : source_of(st, *name))) {
+        return;
+      }
     }
-  }
+    try {
+      out.packages.push_back(sources ? read_source(st, index) : read_binary(st, index));
+    } catch (const util::Error& e) {
+      out.problems.push_back(fmt::format("{}: stanza {} ({}): {}", source, number,
+                                         st.get("Package").value_or("?"), e.what()));
+    }
+  });
   return out;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,10 +52,14 @@ struct IndexEntries {
   std::vector<std::string> problems; // stanzas refused: "URL: stanza N (name): why"
 };
 
-// The packages of an index text that fetch_index verified. A stanza with
-// an unsafe path or without SHA256 is refused (listed in problems), the
-// others are kept.
+// Which packages of an index to read, by binary and source name.
+using NameKeep = std::function<bool(std::string_view name, std::string_view source)>;
+
+// The packages of an index text that fetch_index verified, those `keep`
+// accepts (all when it is empty). A stanza with an unsafe path or without
+// SHA256 is refused (listed in problems), the others are kept. Stanzas are
+// read one at a time: what is not kept costs no memory.
 IndexEntries read_index_entries(std::string_view text, const IndexRef& index,
-                                const std::string& source);
+                                const std::string& source, const NameKeep& keep = {});
 
 } // namespace prepo::import

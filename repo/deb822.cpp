@@ -1,6 +1,7 @@
 #include "repo/deb822.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <unordered_set>
 
@@ -101,14 +102,11 @@ private:
   std::unordered_set<std::string> seen_;
 };
 
-struct ParsedStanza {
-  Stanza stanza;
-  std::size_t first_line = 0;
-};
-
-std::vector<ParsedStanza> parse(std::string_view text, std::string_view source, bool allow_comments)
+// Calls `done(stanza, first_line)` for each stanza as soon as it ends, so a
+// caller that keeps little (an index of 60,000 packages) holds one at a time.
+void parse(std::string_view text, std::string_view source, bool allow_comments,
+           const std::function<void(Stanza&, std::size_t)>& done)
 {
-  std::vector<ParsedStanza> out;
   std::vector<Field> fields;
   std::size_t first_line = 0;
   DuplicateCheck duplicates;
@@ -120,8 +118,9 @@ std::vector<ParsedStanza> parse(std::string_view text, std::string_view source, 
   };
   auto finish_stanza = [&] {
     if (!fields.empty()) {
-      out.push_back({Stanza(std::move(fields)), first_line});
+      Stanza stanza(std::move(fields));
       fields.clear();
+      done(stanza, first_line);
       duplicates.clear();
     }
   };
@@ -168,7 +167,6 @@ std::vector<ParsedStanza> parse(std::string_view text, std::string_view source, 
     fields.push_back({std::string(name), std::string(trim(line.substr(colon + 1)))});
   }
   finish_stanza();
-  return out;
 }
 
 bool starts_with_armor(std::string_view line, std::string_view armor)
@@ -253,22 +251,29 @@ std::vector<Stanza> parse_deb822(std::string_view text, std::string_view source,
                                  bool allow_comments)
 {
   std::vector<Stanza> out;
-  for (ParsedStanza& parsed : parse(text, source, allow_comments)) {
-    out.push_back(std::move(parsed.stanza));
-  }
+  parse(text, source, allow_comments, [&](Stanza& s, std::size_t) { out.push_back(std::move(s)); });
   return out;
+}
+
+void for_each_stanza(std::string_view text, std::string_view source,
+                     const std::function<void(Stanza&)>& fn)
+{
+  parse(text, source, false, [&](Stanza& s, std::size_t) { fn(s); });
 }
 
 Stanza parse_single_stanza(std::string_view text, std::string_view source)
 {
-  std::vector<ParsedStanza> parsed = parse(text, source, false);
-  if (parsed.empty()) {
+  std::optional<Stanza> first;
+  parse(text, source, false, [&](Stanza& s, std::size_t first_line) {
+    if (first) {
+      throw util::Error("{}:{}: unexpected second stanza", source, first_line);
+    }
+    first = std::move(s);
+  });
+  if (!first) {
     throw util::Error("{}: no fields", source);
   }
-  if (parsed.size() > 1) {
-    throw util::Error("{}:{}: unexpected second stanza", source, parsed[1].first_line);
-  }
-  return std::move(parsed.front().stanza);
+  return std::move(*first);
 }
 
 Unwrapped strip_clearsign(std::string_view text, std::string_view source)

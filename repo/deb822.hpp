@@ -3,6 +3,7 @@
 // order is kept as read; names compare case-insensitively.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,11 @@ private:
 // (starting with '#') are skipped when allow_comments (conf/ files).
 std::vector<Stanza> parse_deb822(std::string_view text, std::string_view source,
                                  bool allow_comments = false);
+// The same, one stanza at a time: `fn` sees each as soon as it is read, and
+// may move from it. For large indexes, where keeping every stanza would
+// cost several times the text.
+void for_each_stanza(std::string_view text, std::string_view source,
+                     const std::function<void(Stanza&)>& fn);
 // Exactly one stanza (a .dsc, .changes, Release, or DEBIAN/control).
 Stanza parse_single_stanza(std::string_view text, std::string_view source);
 

@@ -16,9 +16,10 @@ NameFilter::NameFilter(const std::string& pattern)
   }
 }
 
-bool NameFilter::matches(const std::string& name, const std::string& source) const
+bool NameFilter::matches(std::string_view name, std::string_view source) const
 {
-  return !regex_ || std::regex_search(name, *regex_) || std::regex_search(source, *regex_);
+  auto found = [this](std::string_view s) { return std::regex_search(s.begin(), s.end(), *regex_); };
+  return !regex_ || found(name) || found(source);
 }
 
 } // namespace prepo::stack

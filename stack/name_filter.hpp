@@ -14,7 +14,7 @@ public:
   // "" matches every package; a malformed expression is an Error naming it.
   explicit NameFilter(const std::string& pattern);
   bool active() const { return regex_.has_value(); }
-  bool matches(const std::string& name, const std::string& source) const;
+  bool matches(std::string_view name, std::string_view source) const;
 
 private:
   std::optional<std::regex> regex_;

@@ -85,3 +85,31 @@ TEST(MirrorIndex, RefusesUnsafeOrWeakStanzasButKeepsTheOthers)
     << r.problems[0];
   EXPECT_NE(r.problems[1].find("(weak): no valid SHA256"), std::string::npos) << r.problems[1];
 }
+
+TEST(MirrorIndex, KeepsOnlyWhatTheFilterAcceptsByBinaryOrSourceName)
+{
+  IndexRef binary{"main/binary-amd64/Packages", "main", "amd64", RecordType::binary};
+  auto stanza = [](std::string name, std::string source_field) {
+    return "Package: " + name + "\nVersion: 1\nArchitecture: amd64\n" + source_field +
+           "Filename: pool/" + name + ".deb\nSize: 1\nSHA256: " + sha + "\n\n";
+  };
+  const auto text = stanza("hello", "") + stanza("libfoo1", "Source: foo (1.0)\n") +
+                    stanza("bar", "") + stanza("baz", "");
+  std::vector<std::pair<std::string, std::string>> asked;
+  auto r = read_index_entries(text, binary, "P", [&](std::string_view name, std::string_view src) {
+    asked.emplace_back(name, src);
+    return name == "hello" || src == "foo";
+  });
+  ASSERT_EQ(r.packages.size(), 2u);
+  EXPECT_EQ(r.packages[0].name, "hello");
+  EXPECT_EQ(r.packages[1].name, "libfoo1");
+  EXPECT_EQ(r.packages[1].source, "foo");
+  ASSERT_EQ(asked.size(), 4u);
+  EXPECT_EQ(asked[1], (std::pair<std::string, std::string>{"libfoo1", "foo"}));
+  // A stanza the filter drops is not checked: its problems are not this import's.
+  auto unsafe = read_index_entries(
+    "Package: evil\nVersion: 1\nArchitecture: amd64\nFilename: ../x\nSize: 1\nSHA256: " + sha + "\n",
+    binary, "P", [](std::string_view, std::string_view) { return false; });
+  EXPECT_TRUE(unsafe.packages.empty());
+  EXPECT_TRUE(unsafe.problems.empty());
+}

@@ -133,6 +133,20 @@ TEST(Deb822, SingleStanzaRequiresExactlyOne)
   EXPECT_THAT(error_of([] { parse_single_stanza("A: 1\n\nB: 2\n", "f"); }), StartsWith("f:3: "));
 }
 
+TEST(Deb822, ForEachStanzaSeesEachInOrderAndMayMoveIt)
+{
+  std::vector<Stanza> kept;
+  for_each_stanza("A: 1\n\nA: 2\nB: x\n y\n\n\nA: 3", "t", [&](Stanza& s) {
+    if (s.get("A") != "2") {
+      kept.push_back(std::move(s));
+    }
+  });
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].get("A"), "1");
+  EXPECT_EQ(kept[1].get("A"), "3");
+  EXPECT_THROW(for_each_stanza("A: 1\n\nno colon\n", "t", [](Stanza&) {}), util::Error);
+}
+
 TEST(Deb822, LastLineWithoutNewline)
 {
   EXPECT_EQ(parse_single_stanza("A: 1\nB: 2", "f").get("B"), "2");

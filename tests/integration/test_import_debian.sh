@@ -1,0 +1,149 @@
+#!/bin/bash
+# import-mirror from Debian's own archive (a real dak archive), over the
+# network, verified with Debian's archive keyring (issue 4):
+#
+#   - a Release that lists a hundred kinds of files (Contents, i18n, dep11,
+#     diff/Index, debian-installer), is signed by several keys, and marks
+#     arch:all packages as listed in every binary-ARCH index; by-hash;
+#   - --components, --architectures and --only narrow it to a few packages;
+#   - the pool holds Debian's exact bytes (compared with a separate
+#     download), real apt-get installs the package from the prepo farm, a
+#     rebuilt .deb of the same version is refused as a clash, and a rerun
+#     stops at the unchanged Release;
+#   - a keyring without Debian's keys is refused and leaves the root as it was.
+#
+# Skipped when deb.debian.org cannot be reached (this machine's only
+# network, besides loopback, is Debian's archive).
+source "$(dirname "$0")/lib.sh"
+
+skip_unless_tools dpkg-deb dpkg dpkg-query apt-get gpg curl sha256sum
+require_prepo
+
+DEBIAN=${PREPO_TEST_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+DIST=bookworm
+DEBIAN_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+if [[ ! -f $DEBIAN_KEYRING ]]; then
+  echo "# SKIP $SUITE_NAME: $DEBIAN_KEYRING missing (package debian-archive-keyring)" >&2
+  echo "0 passed, 0 failed, 1 skipped"
+  exit 77
+fi
+if ! curl -fsS --max-time 20 -o /dev/null "$DEBIAN/dists/$DIST/InRelease"; then
+  echo "# SKIP $SUITE_NAME: $DEBIAN/dists/$DIST/InRelease cannot be fetched" >&2
+  echo "0 passed, 0 failed, 1 skipped"
+  exit 77
+fi
+
+make_gpg_key >/dev/null
+ROOT="$TESTDIR/root"
+prepo_r "$ROOT" init >/dev/null
+prepo_r "$ROOT" farm add deb >/dev/null
+# The farm signs with its own key; the dist holds main, amd64 only.
+prepo_r "$ROOT" dist add deb/$DIST --components main --architectures amd64 \
+  --sign-with "$GPG_FPR" >/dev/null
+
+import_args=(import-mirror deb "$DEBIAN" --dist "$DIST" --keyring "$DEBIAN_KEYRING"
+  --components main --architectures amd64 --only '^(hello|tzdata)$')
+
+# The path of NAME's .deb in the farm's pool.
+pool_deb() {
+  find "$ROOT/public/deb/pool/$DIST" -name "$1_*.deb" | head -n1
+}
+
+test_import_from_debian() {
+  run_ok prepo_r "$ROOT" "${import_args[@]}"
+  assert_contains "$LAST_OUT" "reading 2 of the mirror's"
+  local list
+  list=$(prepo_r "$ROOT" list deb/$DIST)
+  assert_matches "$list" '^hello [^ ]+ amd64 main .*imported from http'
+  assert_matches "$list" $'\n''tzdata [^ ]+ all main '
+  assert_eq 2 "$(grep -c . <<<"$list")" "only hello and tzdata were imported"
+  run_ok prepo_r "$ROOT" check
+}
+
+test_pool_holds_debians_bytes() {
+  local deb name
+  deb=$(pool_deb hello)
+  [[ -n $deb ]] || fail "no hello .deb in the pool"
+  name=$(basename "$deb")
+  # Debian's pool path is pool/main/h/hello/NAME; prepo's pool/bookworm/main/h/hello/NAME.
+  curl -fsS --max-time 60 -o "$TESTDIR/hello-from-debian.deb" "$DEBIAN/pool/main/h/hello/$name" ||
+    fail "cannot download $name from $DEBIAN"
+  assert_files_equal "$TESTDIR/hello-from-debian.deb" "$deb"
+}
+
+test_apt_installs_from_the_recovered_farm() {
+  setup_install_apt_root "$TESTDIR/apt"
+  # hello needs libc6: the apt root pretends the host's version is installed.
+  local libc
+  libc=$(dpkg-query -W -f '${Version}' libc6:amd64) || fail "the host has no libc6 to stand in for"
+  cat >"$APT_ROOT/var/lib/dpkg/status" <<EOF
+Package: libc6
+Status: install ok installed
+Architecture: amd64
+Multi-Arch: same
+Version: $libc
+Description: stand-in for the host's C library
+EOF
+  echo "deb [signed-by=$GPG_KEYFILE] file:$ROOT/public/deb $DIST main" \
+    >"$APT_ROOT/etc/apt/sources.list.d/prepo.list"
+  apt_update_clean
+  run_ok apt_get install -y hello
+  assert_matches "$(installed_version hello)" ' ii$'
+  [[ -x $APT_ROOT/usr/bin/hello ]] || fail "hello was not unpacked into the apt root"
+  assert_eq "Hello, world!" "$("$APT_ROOT/usr/bin/hello")"
+}
+
+test_rebuilt_deb_is_a_clash() {
+  local deb
+  deb=$(pool_deb hello)
+  rm -rf "$TESTDIR/rebuild"
+  mkdir -p "$TESTDIR/rebuild/out"
+  dpkg-deb -R "$deb" "$TESTDIR/rebuild/tree"
+  # Same control data, same files, other compression: other bytes.
+  dpkg-deb -Zgzip -b "$TESTDIR/rebuild/tree" "$TESTDIR/rebuild/out/$(basename "$deb")" >/dev/null
+  local before
+  before=$(root_hash "$ROOT")
+  assert_fails_with "is already in the pool with other bytes" prepo_r "$ROOT" include deb/$DIST \
+    "$TESTDIR/rebuild/out/$(basename "$deb")"
+  assert_eq "$before" "$(root_hash "$ROOT")" "a refused include changes nothing"
+}
+
+test_rerun_stops_at_the_unchanged_release() {
+  run_ok prepo_r "$ROOT" "${import_args[@]}"
+  assert_contains "$LAST_OUT" "nothing to do"
+  assert_contains "$LAST_OUT" "0 files fetched"
+}
+
+test_distribution_made_from_debians_release() {
+  local root="$TESTDIR/made"
+  prepo_r "$root" init >/dev/null
+  prepo_r "$root" farm add deb >/dev/null
+  run_ok prepo_r "$root" import-mirror deb "$DEBIAN" --dist "$DIST:old" --keyring "$DEBIAN_KEYRING" \
+    --components main --architectures amd64,all --only '^hello$'
+  assert_contains "$LAST_OUT" "distribution deb/old added with components main and architectures all, amd64"
+  local conf
+  conf=$(cat "$root/conf/distributions")
+  assert_contains "$conf" "Codename: old"
+  assert_contains "$conf" "Origin: Debian"
+  assert_contains "$conf" "Architectures: all amd64"
+  assert_matches "$(prepo_r "$root" list deb/old)" '^hello [^ ]+ amd64 main'
+  # An architecture the Release does not offer is refused before anything is written.
+  local before
+  before=$(root_hash "$root")
+  assert_fails_with "Release: no architecture 'sparc'" prepo_r "$root" import-mirror deb "$DEBIAN" \
+    --dist "$DIST:other" --keyring "$DEBIAN_KEYRING" --architectures amd64,sparc --only '^hello$'
+  assert_eq "$before" "$(root_hash "$root")" "a refused import changes nothing"
+}
+
+test_keyring_without_debians_keys_is_refused() {
+  local root="$TESTDIR/untrusted"
+  prepo_r "$root" init >/dev/null
+  prepo_r "$root" farm add deb >/dev/null
+  local before
+  before=$(root_hash "$root")
+  assert_fails_with "InRelease.*(no valid signature|not signed by)" prepo_r "$root" import-mirror deb \
+    "$DEBIAN" --dist "$DIST" --keyring "$GPG_KEYFILE" --only '^hello$'
+  assert_eq "$before" "$(root_hash "$root")" "a refused import changes nothing"
+}
+
+run_suite
