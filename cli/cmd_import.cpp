@@ -115,6 +115,7 @@ void add_import_mirror_command(CLI::App& app, Context& ctx)
                   "Only these of the mirror's architectures, e.g. amd64,all,source (default: "
                   "all; 'source' reads Sources)")
     ->delimiter(',');
+  cmd->add_flag("!--no-udebs", o.udebs, "Skip the debian-installer indexes (udebs)");
   cmd->add_option("-j,--jobs", o.parallel, "Transfers at once")->check(CLI::Range(1, 64));
   cmd->add_option("--max-index-size", o.max_index_size,
                   "Largest decompressed index accepted when the Release gives no size");

@@ -40,9 +40,10 @@ repo::ImportMark mark_for(const ImportMirrorOptions& options, const MirrorDist& 
                           const repo::Distribution& dist, const MirrorRelease& release)
 {
   repo::ImportMark m;
-  m.source = fmt::format("{}\n{}\n{}\n{}{}{}\n{}\n{}\n{}", options.mirror_url, md.remote,
+  m.source = fmt::format("{}\n{}\n{}\n{}{}{}{}\n{}\n{}\n{}", options.mirror_url, md.remote,
                          util::sha256_hex(dist.to_text()), options.only_missing ? 'm' : '-',
                          options.prefer_mirror ? 'p' : '-', options.exact ? 'x' : '-',
+                         options.udebs ? 'u' : '-',
                          options.only, fmt::join(options.components, ","),
                          fmt::join(options.architectures, ","));
   m.release_sha256 = util::sha256_hex(release.text);
@@ -66,7 +67,11 @@ void check_narrowing(const ImportMirrorOptions& options, const MirrorRelease& re
       }
     }
   };
-  offered(release.components, options.components, "component");
+  std::vector<std::string> components;
+  for (const auto& c : release.components) {
+    components.push_back(local_component(c));
+  }
+  offered(components, options.components, "component");
   auto architectures = release.architectures;
   // Not every Release lists "source" among its architectures when it has Sources.
   architectures.push_back("source");
@@ -88,8 +93,10 @@ void create_distribution(repo::Session& session, const ImportMirrorOptions& opti
   d.suite = std::string(release.fields.get("Suite").value_or(""));
   d.version = std::string(release.fields.get("Version").value_or(""));
   d.description = std::string(release.fields.get("Description").value_or(""));
-  for (const auto& component : release.components) {
-    if (wanted(options.components, component)) {
+  for (const auto& remote : release.components) {
+    const auto component = local_component(remote);
+    if (wanted(options.components, component) &&
+        std::find(d.components.begin(), d.components.end(), component) == d.components.end()) {
       d.components.push_back(component);
     }
   }
@@ -130,9 +137,13 @@ std::vector<IndexRef> wanted_indexes(const repo::Distribution& dist,
 {
   std::vector<IndexRef> out;
   std::set<std::string> skipped_components, skipped_architectures;
+  bool skipped_udebs = false;
   for (const auto& index : all) {
     const bool source = index.type == repo::RecordType::source;
-    if (!dist.has_component(index.component) || !wanted(options.components, index.component)) {
+    if (!options.udebs && index.type == repo::RecordType::udeb) {
+      skipped_udebs = true;
+    } else if (!dist.has_component(index.component) ||
+               !wanted(options.components, index.component)) {
       skipped_components.insert(index.component);
     } else if (!(source ? dist.has_source : dist.has_architecture(index.architecture)) ||
                !wanted(options.architectures, index.architecture)) {
@@ -148,6 +159,9 @@ std::vector<IndexRef> wanted_indexes(const repo::Distribution& dist,
     }
     if (!skipped_architectures.empty()) {
       what.push_back(fmt::format("architectures {}", fmt::join(skipped_architectures, ", ")));
+    }
+    if (skipped_udebs) {
+      what.push_back("debian-installer (udebs)");
     }
     progress.note(fmt::format("{}: reading {} of the mirror's {} indexes; not {}",
                               dist.full_name(), out.size(), all.size(), fmt::join(what, "; ")));
@@ -281,8 +295,12 @@ std::size_t remove_unlisted(repo::Session& session, const ImportMirrorOptions& o
 
 } // namespace
 
-ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& options)
+ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& given)
 {
+  auto options = given;
+  for (auto& component : options.components) {
+    component = local_component(component); // "updates/main" or "main": the same
+  }
   auto& progress = session.progress();
   session.config().farm(options.farm);
   if (options.dists.empty()) {

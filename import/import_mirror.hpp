@@ -31,6 +31,7 @@ struct ImportMirrorOptions {
   // Sources); empty: all it lists. They narrow both a distribution made
   // from the Release and the indexes read into an existing one.
   std::vector<std::string> components, architectures;
+  bool udebs = true; // read the debian-installer indexes too
   bool exact = false;         // also remove what the mirror no longer lists (a remote child's copy)
   unsigned parallel = 4;
   std::string ca_file; // CAs for https; empty: the system's (or $PREPO_CA_CERT)

@@ -139,6 +139,12 @@ RemotePackage read_source(const repo::Stanza& st, const IndexRef& index)
 
 } // namespace
 
+std::string local_component(std::string_view remote)
+{
+  const auto slash = remote.rfind('/');
+  return std::string(slash == std::string_view::npos ? remote : remote.substr(slash + 1));
+}
+
 std::vector<IndexRef> list_indexes(const MirrorRelease& release)
 {
   std::set<std::string> seen;
@@ -149,12 +155,18 @@ std::vector<IndexRef> list_indexes(const MirrorRelease& release)
       continue;
     }
     for (const auto& component : release.components) {
-      const auto prefix = component + "/";
+      // Debian's security archive lists component "updates/main" and its
+      // files as "main/binary-amd64/Packages": either prefix names it.
+      const auto local = local_component(component);
+      std::string prefix = component + "/";
       if (!base.starts_with(prefix)) {
-        continue;
+        prefix = local + "/";
+        if (local == component || !base.starts_with(prefix)) {
+          continue;
+        }
       }
       const std::string_view rest = std::string_view(base).substr(prefix.size());
-      IndexRef ref{base, component, "", repo::RecordType::binary};
+      IndexRef ref{base, local, "", repo::RecordType::binary};
       if (rest == "source/Sources") {
         ref.architecture = "source";
         ref.type = repo::RecordType::source;

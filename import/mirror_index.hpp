@@ -15,10 +15,15 @@
 
 namespace prepo::import {
 
+// The farm's name for a component of the mirror: its last segment.
+// Debian's security archive calls its components "updates/main" and so
+// on; prepo's component names have no '/', and apt users say "main".
+std::string local_component(std::string_view remote);
+
 // One index of a Release, without the compression suffix.
 struct IndexRef {
-  std::string path;      // "main/binary-amd64/Packages", "main/source/Sources"
-  std::string component; // "main"
+  std::string path;      // "main/binary-amd64/Packages", "updates/main/source/Sources"
+  std::string component; // the local name: "main"
   std::string architecture; // "amd64"; "source" for Sources
   repo::RecordType type = repo::RecordType::binary; // udeb for debian-installer
 };

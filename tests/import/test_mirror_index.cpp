@@ -39,8 +39,26 @@ TEST(MirrorIndex, ListsPackagesSourcesAndInstallerIndexesOnce)
   EXPECT_EQ(indexes[1].architecture, "i386");
   EXPECT_EQ(indexes[2].path, "main/source/Sources");
   EXPECT_EQ(indexes[2].type, RecordType::source);
-  EXPECT_EQ(indexes[3].component, "updates/main");
+  EXPECT_EQ(indexes[3].path, "updates/main/binary-all/Packages");
+  EXPECT_EQ(indexes[3].component, "main"); // the farm's name for it
   EXPECT_EQ(indexes[3].architecture, "all");
+}
+
+TEST(MirrorIndex, SecurityStyleComponentsListTheirFilesUnderTheLastSegment)
+{
+  // Debian's security archive: "Components: updates/main", files "main/...".
+  MirrorRelease r;
+  r.components = {"updates/main", "updates/contrib"};
+  r.files["main/binary-amd64/Packages.xz"] = {1, sha, ""};
+  r.files["contrib/source/Sources.xz"] = {1, sha, ""};
+  auto indexes = list_indexes(r);
+  ASSERT_EQ(indexes.size(), 2u);
+  EXPECT_EQ(indexes[0].path, "contrib/source/Sources");
+  EXPECT_EQ(indexes[0].component, "contrib");
+  EXPECT_EQ(indexes[1].path, "main/binary-amd64/Packages");
+  EXPECT_EQ(indexes[1].component, "main");
+  EXPECT_EQ(local_component("updates/main"), "main");
+  EXPECT_EQ(local_component("main"), "main");
 }
 
 TEST(MirrorIndex, ReadsBinaryAndSourceStanzas)

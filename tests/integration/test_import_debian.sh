@@ -135,6 +135,23 @@ test_distribution_made_from_debians_release() {
   assert_eq "$before" "$(root_hash "$root")" "a refused import changes nothing"
 }
 
+# Debian's security archive names its components "updates/main" and lists
+# their files as "main/..."; the farm calls the component "main".
+test_security_archive_components() {
+  local root="$TESTDIR/security"
+  prepo_r "$root" init >/dev/null
+  prepo_r "$root" farm add sec >/dev/null
+  run_ok prepo_r "$root" import-mirror sec "${DEBIAN%/debian}/debian-security" \
+    --dist $DIST-security --keyring "$DEBIAN_KEYRING" --components updates/main \
+    --architectures amd64 --no-udebs --only '^libssl3$'
+  assert_contains "$LAST_OUT" "added with components main and architectures amd64"
+  assert_contains "$LAST_OUT" "debian-installer (udebs)"
+  assert_matches "$(prepo_r "$root" list sec/$DIST-security)" '^libssl3 [^ ]+ amd64 main '
+  [[ -n $(find "$root/public/sec/pool/$DIST-security/main/o/openssl" -name 'libssl3_*_amd64.deb') ]] ||
+    fail "libssl3 is not in the farm's pool under component main"
+  run_ok prepo_r "$root" check
+}
+
 test_keyring_without_debians_keys_is_refused() {
   local root="$TESTDIR/untrusted"
   prepo_r "$root" init >/dev/null
