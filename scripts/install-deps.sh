@@ -10,7 +10,7 @@ packages=(
   libfmt-dev libcli11-dev libgtest-dev libcurl4-openssl-dev libboost1.81-dev
   # the real tools the tests and the demo drive
   dpkg-dev apt-utils gnupg gpgv xz-utils python3 time curl openssl reprepro aptly
-  debian-archive-keyring
+  debian-archive-keyring debootstrap
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(hyperfine nginx-light wrk)

@@ -657,6 +657,34 @@ check_against_ftparchive() {
   fi
 }
 
+# ---------------------------------------------------------------- prepo serve
+
+# start_serve NAME [options...]: starts `prepo serve` for the root
+# $SERVE_ROOT (default: $ROOT) on 127.0.0.1, port 0, and sets PORT and
+# SERVE_PID; its output goes to $TESTDIR/NAME.out. stop_serve ends it.
+start_serve() {
+  local name=$1
+  shift
+  local out="$TESTDIR/$name.out"
+  : >"$out"
+  "$PREPO" --root "${SERVE_ROOT:-$ROOT}" serve --listen 127.0.0.1:0 "$@" >"$out" 2>&1 &
+  SERVE_PID=$!
+  register_pid "$SERVE_PID"
+  local i
+  for ((i = 0; i < 200; i++)); do
+    PORT=$(sed -n 's|.*listening on https\?://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$out" | head -1)
+    [[ -n $PORT ]] && return 0
+    kill -0 "$SERVE_PID" 2>/dev/null || fail "prepo serve exited: $(cat "$out")"
+    sleep 0.05
+  done
+  fail "prepo serve did not say where it listens: $(cat "$out")"
+}
+
+stop_serve() {
+  kill -TERM "$SERVE_PID" 2>/dev/null || true
+  wait "$SERVE_PID" 2>/dev/null || true
+}
+
 # ---------------------------------------------------------------- runner
 
 _TESTS_PASSED=0

@@ -930,7 +930,7 @@ test_promote_from_remote_child() {
 # the secret never lands in the generations or the origins.
 test_import_from_a_private_farm_over_https() {
   command -v openssl >/dev/null || skip_test "openssl missing"
-  local src dst out port pid secret
+  local src dst secret
   src=$(new_root private-src nodist)
   run_ok prepo_r "$src" farm add alice --private
   run_ok prepo_r "$src" dist add alice/skaro "${DIST_ADD_ARGS[@]}"
@@ -942,18 +942,8 @@ test_import_from_a_private_farm_over_https() {
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TESTDIR/srv.key" -out "$TESTDIR/srv.pem" \
     -days 2 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
     -CA "$TESTDIR/ca.pem" -CAkey "$TESTDIR/ca.key" >/dev/null 2>&1 || fail "openssl: no cert"
-  out="$TESTDIR/serve-private.out"
-  "$PREPO" --root "$src" serve --listen 127.0.0.1:0 --tls-cert "$TESTDIR/srv.pem" \
-    --tls-key "$TESTDIR/srv.key" >"$out" 2>&1 &
-  pid=$!
-  register_pid "$pid"
-  for _ in $(seq 200); do
-    port=$(sed -n 's|.*listening on https://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$out" | head -1)
-    [[ -n $port ]] && break
-    sleep 0.05
-  done
-  [[ -n $port ]] || fail "prepo serve did not start: $(cat "$out")"
-  local url="https://127.0.0.1:$port/alice"
+  SERVE_ROOT=$src start_serve serve-private --tls-cert "$TESTDIR/srv.pem" --tls-key "$TESTDIR/srv.key"
+  local url="https://127.0.0.1:$PORT/alice"
   dst=$(new_root private-dst nodist)
   # The server's certificate is not trusted without the CA.
   assert_fails_with 'certificate' prepo_r "$dst" import-mirror dev "$url" --dist skaro \
@@ -968,8 +958,7 @@ test_import_from_a_private_farm_over_https() {
   assert_not_contains "$(prepo_r "$dst" generations dev)$(prepo_r "$dst" list dev/skaro --json)" \
     "$secret" "the token in generations or origins"
   run_ok prepo_r "$dst" check
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  stop_serve
 }
 
 # ---------------------------------------------------------------- 9. --only

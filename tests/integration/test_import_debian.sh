@@ -10,6 +10,9 @@
 #     download), real apt-get installs the package from the prepo farm, a
 #     rebuilt .deb of the same version is refused as a clash, and a rerun
 #     stops at the unchanged Release;
+#   - Debian's security archive (components "updates/main"), --no-udebs;
+#   - debootstrap installs a minbase system from a farm imported from Debian,
+#     served by prepo serve (as root; skipped otherwise);
 #   - a keyring without Debian's keys is refused and leaves the root as it was.
 #
 # Skipped when deb.debian.org cannot be reached (this machine's only
@@ -150,6 +153,44 @@ test_security_archive_components() {
   [[ -n $(find "$root/public/sec/pool/$DIST-security/main/o/openssl" -name 'libssl3_*_amd64.deb') ]] ||
     fail "libssl3 is not in the farm's pool under component main"
   run_ok prepo_r "$root" check
+}
+
+# The brief's promise that debootstrap reads a prepo archive: the packages
+# of a minbase bookworm are imported from Debian into a signed farm, and a
+# real debootstrap installs a system from it through prepo serve.
+test_debootstrap_from_a_farm_imported_from_debian() {
+  command -v debootstrap >/dev/null || skip_test "debootstrap missing"
+  ((EUID == 0)) || skip_test "debootstrap needs root (chroot, device nodes)"
+  local root="$TESTDIR/base" target="$TESTDIR/target" names
+  # What a minbase system needs, as debootstrap itself resolves it today.
+  names=$(debootstrap --print-debs --variant=minbase "$DIST" "$TESTDIR/print" "$DEBIAN" 2>/dev/null) ||
+    fail "debootstrap --print-debs against $DEBIAN failed"
+  names=$(tr -s ' ' '\n' <<<"$names" | grep . | sed 's/+/\\+/g' | paste -sd'|')
+  [[ -n $names ]] || fail "debootstrap printed no package"
+  prepo_r "$root" init >/dev/null
+  prepo_r "$root" farm add base >/dev/null
+  prepo_r "$root" dist add base/$DIST --components main --architectures amd64 \
+    --sign-with "$GPG_FPR" >/dev/null
+  run_ok prepo_r "$root" import-mirror base "$DEBIAN" --dist "$DIST" --keyring "$DEBIAN_KEYRING" \
+    --no-udebs --only "^($names)\$"
+  SERVE_ROOT=$root start_serve debootstrap-serve
+  local rc=0
+  debootstrap --keyring="$GPG_KEYFILE" --variant=minbase "$DIST" "$target" \
+    "http://127.0.0.1:$PORT/base" >"$TESTDIR/debootstrap.log" 2>&1 || rc=$?
+  stop_serve
+  # Whatever debootstrap left mounted inside (proc, sys, a /dev bind mount
+  # in a container) goes before anything under the target is removed.
+  awk -v t="$target/" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r |
+    while read -r m; do umount -l "$m" || true; done
+  ((rc == 0)) || fail "debootstrap from the prepo farm failed (exit $rc): $(tail -n 20 "$TESTDIR/debootstrap.log")"
+  assert_contains "$(cat "$TESTDIR/debootstrap.log")" "Base system installed successfully"
+  [[ -s $target/etc/debian_version ]] || fail "no /etc/debian_version in the new system"
+  # The farm was debootstrap's only source, and it checked every .deb
+  # against the farm's signed indexes.
+  local installed
+  installed=$(chroot "$target" dpkg-query -W -f '${Package}\n' | wc -l)
+  ((installed >= 80)) || fail "only $installed packages installed in the new system"
+  rm -rf "$target" # the chroot's device nodes and root-owned files go now
 }
 
 test_keyring_without_debians_keys_is_refused() {

@@ -70,31 +70,6 @@ make_cert server2 "prepo test server two"
 
 # ---------------------------------------------------------------- helpers
 
-# start_serve NAME [options...]: starts prepo serve on 127.0.0.1, port 0,
-# and sets PORT and SERVE_PID; its output goes to $TESTDIR/NAME.out.
-start_serve() {
-  local name=$1
-  shift
-  local out="$TESTDIR/$name.out"
-  : >"$out"
-  "$PREPO" --root "$ROOT" serve --listen 127.0.0.1:0 "$@" >"$out" 2>&1 &
-  SERVE_PID=$!
-  register_pid "$SERVE_PID"
-  local i
-  for ((i = 0; i < 200; i++)); do
-    PORT=$(sed -n 's|.*listening on https\?://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$out" | head -1)
-    [[ -n $PORT ]] && return 0
-    kill -0 "$SERVE_PID" 2>/dev/null || fail "prepo serve exited: $(cat "$out")"
-    sleep 0.05
-  done
-  fail "prepo serve did not say where it listens: $(cat "$out")"
-}
-
-stop_serve() {
-  kill -TERM "$SERVE_PID" 2>/dev/null || true
-  wait "$SERVE_PID" 2>/dev/null || true
-}
-
 # http_code URL [curl options...]: the status code; the body in $TESTDIR/body, headers in $TESTDIR/headers.
 http_code() {
   local url=$1
