@@ -53,7 +53,7 @@ std::string FetchPlan::download_path(const std::string& sha256) const
 
 std::string FetchPlan::source_of(const RemoteFile& file) const
 {
-  if (session_.store().contains(file.sha256)) {
+  if (session_.store().holds(file.sha256, file.size)) {
     return session_.store().object_path(file.sha256).string();
   }
   return download_path(file.sha256);
@@ -68,9 +68,12 @@ void FetchPlan::want(const repo::DbTxn& txn, const RemotePackage& package)
     const std::filesystem::path path = download_path(file.sha256);
     downloads_[file.sha256] = path.string();
     std::error_code ec;
-    if (std::filesystem::exists(path, ec)) {
+    if (std::filesystem::file_size(path, ec) == file.size && !ec) {
       continue; // verified by an earlier run that did not get to record it
     }
+    // Of another size: what a power loss left of a verified file whose
+    // bytes were not flushed yet. Fetched again.
+    util::remove_file_if_exists(path);
     queued_.insert(file.sha256);
     if (made_dirs_.insert(file.sha256.substr(0, 2)).second) {
       util::make_dirs(path.parent_path());
@@ -125,7 +128,7 @@ std::string FetchPlan::stage(const RemotePackage& package)
   const auto& first = package.files.front();
   // A downloaded binary is read where it is: include needs no name for it
   // (its pool name comes from its control data, its kind from its URL).
-  if (package.type != repo::RecordType::source && !session_.store().contains(first.sha256)) {
+  if (package.type != repo::RecordType::source && !session_.store().holds(first.sha256, first.size)) {
     return source_of(first);
   }
   std::filesystem::path dir = staging_.path() / "files";

@@ -21,6 +21,13 @@ bool ContentStore::contains(std::string_view sha256) const
   return fs::exists(object_path(sha256), ec);
 }
 
+bool ContentStore::holds(std::string_view sha256, std::uint64_t size) const
+{
+  std::error_code ec;
+  const auto actual = fs::file_size(object_path(sha256), ec);
+  return !ec && actual == size;
+}
+
 void ContentStore::add_file(const fs::path& source, std::string_view sha256) const
 {
   const auto target = object_path(sha256);

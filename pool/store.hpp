@@ -21,6 +21,12 @@ public:
   const fs::path& dir() const { return dir_; }
   fs::path object_path(std::string_view sha256) const;
   bool contains(std::string_view sha256) const;
+  // Contains it with this size. Whoever is about to trust an object it did
+  // not write asks this: after a power loss, an object renamed into place
+  // but not yet flushed can be there under its name with none of its
+  // bytes (ext4 makes the name durable before the data of a new file).
+  // Such an object is replaced by the next add or adopt, never reused.
+  bool holds(std::string_view sha256, std::uint64_t size) const;
 
   // Put a file's bytes into the store (temp name, then rename). Nothing is
   // flushed here: callers write many objects, then flush the file system

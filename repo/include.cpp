@@ -49,7 +49,7 @@ struct Staging {
 
   bool stage(std::string_view bytes, const std::string& sha256) const
   {
-    if (!enabled || store.contains(sha256)) {
+    if (!enabled || store.holds(sha256, bytes.size())) {
       return false;
     }
     util::create_file(path_of(sha256), bytes, 0444); // false: the same bytes given twice

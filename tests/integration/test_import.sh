@@ -707,6 +707,18 @@ test_partial_download_resumed_by_rerun() {
   assert_files_equal "$f6" "$(pool_file "$root/public/dev" pkg-00006_1.0-1_amd64.deb)"
   assert_files_equal "$f7" "$(pool_file "$root/public/dev" pkg-00007_1.0-1_amd64.deb)"
   assert_eq "" "$(find "$root/downloads" -type f)" "files left in downloads/"
+
+  # A verified download a power loss emptied (its name was durable, its
+  # bytes were not) is fetched again, not trusted.
+  local f5 s5
+  root=$(new_root h-part3)
+  f5="$IN/debs/pkg-00005_1.0-1_amd64.deb"
+  s5=$(sha256_of "$f5")
+  mkdir -p "$root/downloads/${s5:0:2}"
+  : >"$root/downloads/${s5:0:2}/$s5"
+  run_ok prepo_r "$root" import-mirror dev "$URL/origin" --dist skaro --keyring "$FARM_KEY"
+  assert_files_equal "$f5" "$(pool_file "$root/public/dev" pkg-00005_1.0-1_amd64.deb)"
+  run_ok prepo_r "$root" check
 }
 
 test_unsafe_filename() {

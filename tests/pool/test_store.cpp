@@ -102,6 +102,21 @@ TEST_F(Store, ReAddReplacesAPartialObject)
   EXPECT_EQ(prepo::util::read_file(object), "complete bytes");
 }
 
+TEST_F(Store, HoldsOnlyAnObjectOfTheExpectedSize)
+{
+  ContentStore store(dir() / "store");
+  const auto sums = checksum_bytes("complete bytes");
+  EXPECT_FALSE(store.holds(sums.sha256, sums.size));
+  // What a power loss can leave: the name, none of the bytes.
+  const auto object = store.object_path(sums.sha256);
+  fs::create_directories(object.parent_path());
+  std::ofstream(object, std::ios::binary).flush();
+  EXPECT_TRUE(store.contains(sums.sha256));
+  EXPECT_FALSE(store.holds(sums.sha256, sums.size));
+  store.add_bytes("complete bytes", sums.sha256);
+  EXPECT_TRUE(store.holds(sums.sha256, sums.size));
+}
+
 TEST_F(Store, ContainsIsFalseForAbsentObjectAndThrowsForBadName)
 {
   ContentStore store(dir() / "missing-store");
