@@ -304,6 +304,7 @@ EOF
 }
 
 PHASES="" PHASES2=""
+settle
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for t in $TOOLS; do
   echo "# running $t" >&2

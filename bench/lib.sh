@@ -18,8 +18,24 @@ if [[ -z ${PREPO:-} ]]; then
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/prepo-bench-$BENCH_NAME.XXXXXX")
-cleanup() { rm -rf "$WORK"; }
+# sync: the freed inodes' table blocks are written, so the next benchmark
+# waits 60 s for them, not 360 (see settle).
+cleanup() { rm -rf "$WORK"; sync; }
 trap cleanup EXIT
+
+# An ext4 without a journal (this machine's) will not reuse an inode freed
+# in the last 60 s (360 s while its inode-table block is dirty): every new
+# file or directory then scans past the recently freed ones, and creating
+# 10,000 of them right after a large deletion takes several times longer.
+# Without this wait, whichever tool runs first after the previous run's
+# cleanup (prepo, by default) pays for it. BENCH_SETTLE=0 skips it.
+settle() {
+  local secs=${BENCH_SETTLE:-65}
+  ((secs > 0)) || return 0
+  echo "# settling: sync, then ${secs} s for recently freed inodes to become reusable" >&2
+  sync
+  sleep "$secs"
+}
 
 # N small packages bench-00001 ... bench-N, version 1.0-1, generated once
 # into the cache (one generator process per core) and reused.

@@ -130,6 +130,7 @@ EOF
 }
 
 VERSIONS=()
+settle
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for t in $TOOLS; do
   echo "# running $t" >&2

@@ -1,7 +1,9 @@
 #include "repo/include.hpp"
 
+#include <array>
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include <fmt/format.h>
@@ -44,15 +46,25 @@ struct Staging {
   const pool::ContentStore& store;
   util::TempDir dir;
   bool enabled = true; // --move links the inputs instead
+  // Files go into 256 subdirectories, as in the store: creating a file
+  // locks its directory, and the reader threads would otherwise queue
+  // (and spin) on one.
+  mutable std::array<std::once_flag, 256> made{};
 
-  fs::path path_of(std::string_view sha256) const { return dir.path() / std::string(sha256); }
+  fs::path path_of(std::string_view sha256) const
+  {
+    return dir.path() / std::string(sha256.substr(0, 2)) / std::string(sha256);
+  }
 
   bool stage(std::string_view bytes, const std::string& sha256) const
   {
     if (!enabled || store.holds(sha256, bytes.size())) {
       return false;
     }
-    util::create_file(path_of(sha256), bytes, 0444); // false: the same bytes given twice
+    const auto path = path_of(sha256);
+    std::call_once(made[std::stoul(sha256.substr(0, 2), nullptr, 16)],
+                   [&] { util::make_dirs(path.parent_path()); });
+    util::create_file(path, bytes, 0444); // false: the same bytes given twice
     return true;
   }
 };
