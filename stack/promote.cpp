@@ -205,9 +205,14 @@ PromoteResult promote(repo::Session& session, const std::string& child, const st
   std::uint64_t generation = 0;
   {
     repo::DbTxn txn(session.db(), util::lmdb::Txn::Mode::write);
-    result.plan = plan_promote(session.config(), txn, child, parent, options);
-    if (result.plan.empty()) {
-      progress.note(result.plan.filtered_out
+    auto plan = plan_promote(session.config(), txn, child, parent, options);
+    result.counts = plan.counts();
+    result.filtered_out = plan.filtered_out;
+    for (const auto& [dist, changes] : plan.dists) {
+      result.dists.push_back(dist);
+    }
+    if (plan.empty()) {
+      progress.note(plan.filtered_out
                       ? fmt::format("nothing to promote: {} and {} differ, but not in what "
                                     "--merge/--only let through (prepo diff {} {} shows it all)",
                                     child, parent, child, parent)
@@ -216,22 +221,22 @@ PromoteResult promote(repo::Session& session, const std::string& child, const st
       return result;
     }
     if (options.on_plan) {
-      options.on_plan(result.plan);
+      options.on_plan(plan);
     }
-    if (!result.plan.problems.empty()) {
-      throw util::Error("{}; promote refused, nothing changed", result.plan.problems.front());
+    if (!plan.problems.empty()) {
+      throw util::Error("{}; promote refused, nothing changed", plan.problems.front());
     }
     if (options.dry_run) {
       return result;
     }
-    if (result.plan.is_destructive() && options.confirm && !options.confirm(result.plan)) {
+    if (plan.is_destructive() && options.confirm && !options.confirm(plan)) {
       throw util::Error("promote {} {} cancelled: nothing changed", child, parent);
     }
 
-    const auto verified = verify_arriving(session, txn, result.plan);
+    const auto verified = verify_arriving(session, txn, plan);
     const auto& parent_farm = session.config().farm(parent);
     repo::FarmUpdate update(txn, parent_farm, options.command);
-    for (const auto& [dist, changes] : result.plan.dists) {
+    for (const auto& [dist, changes] : plan.dists) {
       for (const auto& change : changes) {
         if (change.slot.new_id.empty()) {
           update.clear(dist, change.slot.slot);
@@ -240,6 +245,9 @@ PromoteResult promote(repo::Session& session, const std::string& child, const st
         }
       }
     }
+    // The update holds what recording needs; the descriptions would only
+    // sit beside the transaction's dirty pages, the peak of a promote.
+    plan = {};
     auto change = update.finish(options.publish);
     txn.commit();
     generation = change.generation;
