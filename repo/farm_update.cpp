@@ -152,11 +152,18 @@ FarmUpdate::Result FarmUpdate::finish(bool publish)
   generation.number = state.current + 1;
   generation.time = static_cast<std::int64_t>(std::time(nullptr));
   generation.command = command_;
-  for (const auto& [key, change] : changes_) {
+  // The changes move from the map into the generation, node by node:
+  // finish() is the update's last use, and a change of thousands of slots
+  // would otherwise hold every slot key and record id twice until the
+  // commit.
+  generation.changes.reserve(changes_.size());
+  while (!changes_.empty()) {
+    auto node = changes_.extract(changes_.begin());
+    auto& [dist, slot] = node.key();
+    auto& change = node.mapped();
     if (change.old_id == change.new_id) {
       continue;
     }
-    const auto& [dist, slot] = key;
     if (change.new_id.empty()) {
       txn_.clear_slot(farm_.name, dist, slot);
       ++result.removed;
@@ -168,7 +175,8 @@ FarmUpdate::Result FarmUpdate::finish(bool publish)
       txn_.set_slot(farm_.name, dist, slot, change.new_id);
       ++(change.old_id.empty() ? result.added : result.replaced);
     }
-    generation.changes.push_back({dist, slot, change.old_id, change.new_id});
+    generation.changes.push_back(
+        {std::move(dist), std::move(slot), std::move(change.old_id), std::move(change.new_id)});
   }
   if (generation.changes.empty()) {
     return result;

@@ -79,6 +79,9 @@ private:
       return;
     }
     current_.key = util::sha256_hex(ids_);
+    // Appending doubles the capacity as it goes: without this, the chunks
+    // of a publish hold about 40% more than their text.
+    current_.text.shrink_to_fit();
     plan_.chunks.push_back(std::move(current_));
     current_ = Chunk{};
     ids_.clear();
@@ -591,6 +594,9 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
       }
     }
   }
+  // The plans hold their text: the records read for it need not stay mapped
+  // while the indexes are compressed and written.
+  session.db().env().release_mapped_pages();
   progress.finish();
   auto compressed = compress_chunks(txn, changed, progress);
 

@@ -33,7 +33,7 @@ std::string source_name_of(const repo::Record& record)
   return record.name;
 }
 
-std::vector<PackageChange> describe(const repo::DbTxn& txn, const std::vector<SlotChange>& changes,
+std::vector<PackageChange> describe(const repo::DbTxn& txn, std::vector<SlotChange> changes,
                                     bool with_source_names)
 {
   std::vector<PackageChange> out;
@@ -45,9 +45,11 @@ std::vector<PackageChange> describe(const repo::DbTxn& txn, const std::vector<Sl
     }
     return std::string(repo::view_record(*bytes).version);
   };
-  for (const auto& change : changes) {
+  for (auto& slot_change : changes) {
     PackageChange pc;
-    pc.slot = change;
+    // Moved, not copied: the slot keys and ids are most of a change's size.
+    pc.slot = std::move(slot_change);
+    const auto& change = pc.slot;
     auto key = repo::parse_slot_key(change.slot);
     pc.name = key.name;
     pc.architecture = key.architecture;

@@ -33,7 +33,7 @@ struct ChangeCounts {
 
 // Reads the records involved (and only those) to classify each change.
 // Source names cost a stanza parse per binary: asked for only when needed.
-std::vector<PackageChange> describe(const repo::DbTxn& txn, const std::vector<SlotChange>& changes,
+std::vector<PackageChange> describe(const repo::DbTxn& txn, std::vector<SlotChange> changes,
                                     bool with_source_names = true);
 ChangeCounts count(const std::vector<PackageChange>& changes);
 

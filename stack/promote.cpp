@@ -64,6 +64,54 @@ std::string refusal(const repo::DbTxn& txn, const repo::Distribution& target,
   return {};
 }
 
+// Checks every file that arrives in the parent's pool (one it does not
+// hold yet under that name) against its recorded SHA256 and size: the
+// parent publishes the store's bytes, so they must still be the ones the
+// child recorded. Returns how many were checked. Its working set (every
+// arriving file's name and digest) is gone before the change is recorded.
+std::size_t verify_arriving(repo::Session& session, const repo::DbTxn& txn, const PromotePlan& plan)
+{
+  auto& progress = session.progress();
+  // Lookups first (a transaction is not shared across threads), then the
+  // bytes of everything that arrives, hashed in parallel.
+  std::vector<repo::RecordFile> arriving;
+  for (const auto& [dist, changes] : plan.dists) {
+    for (const auto& change : changes) {
+      if (change.slot.new_id.empty()) {
+        continue;
+      }
+      auto record = txn.record(change.slot.new_id);
+      if (!record) {
+        throw util::Error("database: record {} is missing", change.slot.new_id);
+      }
+      for (auto& file : record->files) {
+        if (!txn.pool_ref(plan.parent, file.pool_path)) {
+          arriving.push_back(std::move(file));
+        }
+      }
+    }
+  }
+  progress.start("verifying files", arriving.size());
+  std::vector<std::string> problems(arriving.size());
+  util::parallel_for(arriving.size(), util::default_threads(), [&](std::size_t i) {
+    const auto object = session.store().object_path(arriving[i].sha256);
+    const auto sums = util::checksum_file(object);
+    if (sums.sha256 != arriving[i].sha256 || sums.size != arriving[i].size) {
+      problems[i] = fmt::format("{}: stored bytes of {} differ from their recorded SHA256 {} "
+                                "(run prepo check); promote refused, nothing changed",
+                                object.string(), arriving[i].pool_path, arriving[i].sha256);
+    }
+  });
+  progress.advance(arriving.size());
+  progress.finish();
+  for (const auto& problem : problems) {
+    if (!problem.empty()) {
+      throw util::Error(problem);
+    }
+  }
+  return arriving.size();
+}
+
 } // namespace
 
 ChangeCounts PromotePlan::counts() const
@@ -126,18 +174,25 @@ PromotePlan plan_promote(const repo::Config& config, const repo::DbTxn& txn,
                         "--components ... --architectures ...)",
                         source->full_name(), parent, parent, source->codename);
     }
-    std::vector<PackageChange> kept;
-    auto all = describe(txn, farm_delta(txn, child, parent, source->codename), only.active());
-    for (auto& change : all) {
+    // Filtered in place: the plan lives until promote returns, and a second
+    // vector grown by push_back would hold up to twice what it keeps.
+    auto changes = describe(txn, farm_delta(txn, child, parent, source->codename), only.active());
+    std::size_t kept = 0;
+    for (auto& change : changes) {
       if (wanted(options, only, change)) {
         if (auto why = refusal(txn, *target, change, child); !why.empty()) {
           plan.problems.push_back(std::move(why));
         }
-        kept.push_back(std::move(change));
+        if (&change != &changes[kept]) {
+          changes[kept] = std::move(change);
+        }
+        ++kept;
       }
     }
-    plan.filtered_out = plan.filtered_out || (kept.empty() && !all.empty());
-    plan.dists.emplace_back(source->codename, std::move(kept));
+    plan.filtered_out = plan.filtered_out || (kept == 0 && !changes.empty());
+    changes.erase(changes.begin() + static_cast<std::ptrdiff_t>(kept), changes.end());
+    changes.shrink_to_fit();
+    plan.dists.emplace_back(source->codename, std::move(changes));
   }
   return plan;
 }
@@ -150,9 +205,14 @@ PromoteResult promote(repo::Session& session, const std::string& child, const st
   std::uint64_t generation = 0;
   {
     repo::DbTxn txn(session.db(), util::lmdb::Txn::Mode::write);
-    result.plan = plan_promote(session.config(), txn, child, parent, options);
-    if (result.plan.empty()) {
-      progress.note(result.plan.filtered_out
+    auto plan = plan_promote(session.config(), txn, child, parent, options);
+    result.counts = plan.counts();
+    result.filtered_out = plan.filtered_out;
+    for (const auto& [dist, changes] : plan.dists) {
+      result.dists.push_back(dist);
+    }
+    if (plan.empty()) {
+      progress.note(plan.filtered_out
                       ? fmt::format("nothing to promote: {} and {} differ, but not in what "
                                     "--merge/--only let through (prepo diff {} {} shows it all)",
                                     child, parent, child, parent)
@@ -161,61 +221,22 @@ PromoteResult promote(repo::Session& session, const std::string& child, const st
       return result;
     }
     if (options.on_plan) {
-      options.on_plan(result.plan);
+      options.on_plan(plan);
     }
-    if (!result.plan.problems.empty()) {
-      throw util::Error("{}; promote refused, nothing changed", result.plan.problems.front());
+    if (!plan.problems.empty()) {
+      throw util::Error("{}; promote refused, nothing changed", plan.problems.front());
     }
     if (options.dry_run) {
       return result;
     }
-    if (result.plan.is_destructive() && options.confirm && !options.confirm(result.plan)) {
+    if (plan.is_destructive() && options.confirm && !options.confirm(plan)) {
       throw util::Error("promote {} {} cancelled: nothing changed", child, parent);
     }
 
-    // Every file checked against its recorded SHA256 on the way, and
-    // against what the parent's pool already holds under its name.
+    const auto verified = verify_arriving(session, txn, plan);
     const auto& parent_farm = session.config().farm(parent);
     repo::FarmUpdate update(txn, parent_farm, options.command);
-    // Clashes first (cheap lookups), then the bytes of everything that
-    // arrives, hashed in parallel.
-    std::vector<repo::RecordFile> arriving;
-    for (const auto& [dist, changes] : result.plan.dists) {
-      for (const auto& change : changes) {
-        if (change.slot.new_id.empty()) {
-          continue;
-        }
-        auto record = txn.record(change.slot.new_id);
-        if (!record) {
-          throw util::Error("database: record {} is missing", change.slot.new_id);
-        }
-        for (auto& file : record->files) {
-          if (!txn.pool_ref(parent, file.pool_path)) {
-            arriving.push_back(std::move(file));
-          }
-        }
-      }
-    }
-    progress.start("verifying files", arriving.size());
-    std::vector<std::string> problems(arriving.size());
-    util::parallel_for(arriving.size(), util::default_threads(), [&](std::size_t i) {
-      const auto object = session.store().object_path(arriving[i].sha256);
-      const auto sums = util::checksum_file(object);
-      if (sums.sha256 != arriving[i].sha256 || sums.size != arriving[i].size) {
-        problems[i] = fmt::format("{}: stored bytes of {} differ from their recorded SHA256 {} "
-                                  "(run prepo check); promote refused, nothing changed",
-                                  object.string(), arriving[i].pool_path, arriving[i].sha256);
-      }
-    });
-    progress.advance(arriving.size());
-    progress.finish();
-    for (const auto& problem : problems) {
-      if (!problem.empty()) {
-        throw util::Error(problem);
-      }
-    }
-    const auto verified = arriving.size();
-    for (const auto& [dist, changes] : result.plan.dists) {
+    for (const auto& [dist, changes] : plan.dists) {
       for (const auto& change : changes) {
         if (change.slot.new_id.empty()) {
           update.clear(dist, change.slot.slot);
@@ -224,6 +245,9 @@ PromoteResult promote(repo::Session& session, const std::string& child, const st
         }
       }
     }
+    // The update holds what recording needs; the descriptions would only
+    // sit beside the transaction's dirty pages, the peak of a promote.
+    plan = {};
     auto change = update.finish(options.publish);
     txn.commit();
     generation = change.generation;

@@ -42,9 +42,15 @@ struct PromoteOptions {
   std::function<bool(const PromotePlan&)> confirm;
 };
 
+// What promote found and did. The plan's per-package list goes to on_plan
+// before anything changes and is not kept: promoting 10,000 packages would
+// otherwise hold their descriptions (~5 MB) while recording and publishing.
 struct PromoteResult {
-  PromotePlan plan;
-  std::uint64_t generation = 0; // 0: nothing done (dry run or nothing to promote)
+  ChangeCounts counts;
+  std::vector<std::string> dists; // the distributions compared, in configuration order
+  bool filtered_out = false;      // see PromotePlan
+  std::uint64_t generation = 0;   // 0: nothing done (dry run or nothing to promote)
+  bool empty() const { return counts.total() == 0; }
 };
 
 PromoteResult promote(repo::Session& session, const std::string& child, const std::string& parent,

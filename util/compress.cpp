@@ -49,6 +49,16 @@ std::uint32_t crc32_of(std::string_view data)
   return static_cast<std::uint32_t>(::crc32_z(0, bytes_of(data), data.size()));
 }
 
+// The first `used` bytes of an encoder's output buffer, in a string of their
+// own size. The buffer is sized for the worst case (about the input's size)
+// and resize() keeps that capacity: a publish holds every compressed chunk
+// until it is written, so 6 MB of index would otherwise keep ~12 MB where
+// 3 MB is used.
+std::string exact_copy(const std::string& buffer, std::size_t used)
+{
+  return std::string(buffer.data(), used);
+}
+
 void append_le(std::string& out, std::uint64_t value, int bytes)
 {
   for (int i = 0; i < bytes; ++i) {
@@ -198,8 +208,7 @@ CompressedChunk deflate_chunk(std::string_view plain)
     // no reference to earlier data, so chunks can be concatenated.
     deflate_into(stream, out, used, plain.empty() ? Z_FULL_FLUSH : Z_NO_FLUSH);
   }
-  out.resize(used);
-  chunk.data = std::move(out);
+  chunk.data = exact_copy(out, used);
   return chunk;
 }
 
@@ -331,9 +340,8 @@ CompressedChunk xz_chunk(std::string_view plain)
     throw Error("xz: cannot compress a chunk of {} bytes (liblzma error {})", plain.size(),
                 static_cast<int>(rc));
   }
-  out.resize(used);
   chunk.unpadded_size = ::lzma_block_unpadded_size(&block);
-  chunk.data = std::move(out);
+  chunk.data = exact_copy(out, used);
   return chunk;
 }
 

@@ -1,11 +1,16 @@
 #include "util/lmdb.hpp"
 
 #include <cerrno>
+#include <cstdio>
+#include <fstream>
 #include <limits>
 #include <system_error>
 #include <utility>
 
 #include <lmdb.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "util/error.hpp"
 
@@ -95,6 +100,37 @@ Env& Env::operator=(Env&& other) noexcept
     path_ = std::move(other.path_);
   }
   return *this;
+}
+
+void Env::release_mapped_pages() const
+{
+  // LMDB does not say where its map is (mdb_env_info's address is only set
+  // for MDB_FIXEDMAP): it is the shared mapping of the data file.
+  mdb_filehandle_t fd = -1;
+  struct stat data {};
+  if (mdb_env_get_fd(env_, &fd) != 0 || ::fstat(fd, &data) != 0) {
+    return;
+  }
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    unsigned long start = 0, end = 0, inode = 0;
+    unsigned long long offset = 0;
+    unsigned major = 0, minor = 0;
+    char perms[5] = {};
+    if (std::sscanf(line.c_str(), "%lx-%lx %4s %llx %x:%x %lu", &start, &end, perms, &offset,
+                    &major, &minor, &inode) != 7) {
+      continue;
+    }
+    // Some file systems (btrfs subvolumes, overlayfs) show another device
+    // here than fstat does: the file's name then tells. Only a shared
+    // mapping qualifies, and dropping its pages never loses data.
+    const bool same_file = inode == data.st_ino &&
+                           (makedev(major, minor) == data.st_dev || line.ends_with("/data.mdb"));
+    if (perms[3] == 's' && same_file) {
+      ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
+    }
+  }
 }
 
 Txn::Txn(Env& env, Mode mode) : env_(&env)

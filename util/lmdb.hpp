@@ -41,6 +41,14 @@ public:
   MDB_env* handle() const { return env_; }
   const std::filesystem::path& path() const { return path_; }
 
+  // Unmaps from this process the database pages it has read. They stay in
+  // the page cache and come back on the next access (a minor fault), so
+  // every view into the map stays valid; only the resident size shrinks.
+  // Reading every record of a large farm maps most of the file (each fault
+  // also maps the cached pages around it), and that would otherwise count
+  // in the resident size of everything that follows.
+  void release_mapped_pages() const;
+
 private:
   MDB_env* env_ = nullptr;
   std::filesystem::path path_;

@@ -387,7 +387,7 @@ TEST_P(RandomDelta, DeltaBetweenRandomGenerationsMatchesReplay)
       promotes_changed += changes;
       merges_changed += changes && options.merge;
       onlys_changed += changes && !options.only.empty();
-      EXPECT_EQ(result.plan.empty(), !changes) << where;
+      EXPECT_EQ(result.empty(), !changes) << where;
       after("prod", result.generation, changes,
             where + " promote merge=" + std::to_string(options.merge) + " only=" + options.only);
       if (!options.merge && options.only.empty()) {

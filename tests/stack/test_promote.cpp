@@ -80,15 +80,15 @@ TEST_F(Promote, MakesTheParentEqualToTheChildDownToThePublishedIndexes)
   }());
   ASSERT_NE(result.generation, 0u);
   EXPECT_EQ(result.generation, before + 1);
-  const auto c = result.plan.counts();
+  const auto c = result.counts;
   // hello upgraded, hello-doc + source + extra added, tool downgraded,
   // legacy removed.
   EXPECT_EQ(c.upgraded, 1u);
   EXPECT_EQ(c.added, 3u);
   EXPECT_EQ(c.downgraded, 1u);
   EXPECT_EQ(c.removed, 1u);
-  ASSERT_EQ(result.plan.dists.size(), 1u);
-  EXPECT_EQ(result.plan.dists[0].first, "skaro");
+  ASSERT_EQ(result.dists.size(), 1u);
+  EXPECT_EQ(result.dists[0], "skaro");
 
   EXPECT_EQ(listing("prod/skaro"), listing("dev/skaro"));
   EXPECT_EQ(slots("prod"), slots("dev"));
@@ -141,7 +141,7 @@ TEST_F(Promote, MergeOnlyAddsAndUpgrades)
   options.confirm = [&](const stack::PromotePlan&) { return asked = true; };
   const auto result = promote("dev", "prod", options);
   EXPECT_FALSE(asked) << "a merge neither removes nor downgrades";
-  const auto c = result.plan.counts();
+  const auto c = result.counts;
   EXPECT_EQ(c.upgraded, 1u);
   EXPECT_EQ(c.added, 3u);
   EXPECT_EQ(c.downgraded + c.removed + c.rebuilt, 0u);
@@ -160,7 +160,7 @@ TEST_F(Promote, MergeOnlyAddsAndUpgrades)
   options.confirm = nullptr;
   const auto again = promote("dev", "prod", options);
   EXPECT_EQ(again.generation, 0u);
-  EXPECT_TRUE(again.plan.empty());
+  EXPECT_TRUE(again.empty());
   expect_healthy("merge");
 }
 
@@ -180,19 +180,19 @@ TEST_F(Promote, OnlyMatchesBinaryOrSourceNames)
   EXPECT_EQ(listing("prod/skaro"),
             (std::vector<std::string>{"baz 1.0 amd64 main b", "foo-utils 1.0-1 amd64 main b",
                                       "libfoo1 1.0-1 amd64 main b"}));
-  EXPECT_EQ(result.plan.counts().total(), 2u);
+  EXPECT_EQ(result.counts.total(), 2u);
 
   options.only = "^ba"; // binary names: bar is added, baz (only in prod) removed
   result = promote("dev", "prod", options);
-  EXPECT_EQ(result.plan.counts().added, 1u);
-  EXPECT_EQ(result.plan.counts().removed, 1u);
+  EXPECT_EQ(result.counts.added, 1u);
+  EXPECT_EQ(result.counts.removed, 1u);
   EXPECT_EQ(listing("prod/skaro"),
             (std::vector<std::string>{"bar 2.0 amd64 main b", "foo-utils 1.0-1 amd64 main b",
                                       "libfoo1 1.0-1 amd64 main b"}));
   options.only = "nothing-matches-this";
   result = promote("dev", "prod", options);
   EXPECT_EQ(result.generation, 0u);
-  EXPECT_TRUE(result.plan.empty());
+  EXPECT_TRUE(result.empty());
 
   const auto before = freeze();
   options.only = "foo(";
@@ -219,8 +219,8 @@ TEST_F(Promote, DistLimitsToOneDistribution)
   stack::PromoteOptions options;
   options.dist = "gallifrey";
   const auto result = promote("dev", "prod", options);
-  ASSERT_EQ(result.plan.dists.size(), 1u);
-  EXPECT_EQ(result.plan.dists[0].first, "gallifrey");
+  ASSERT_EQ(result.dists.size(), 1u);
+  EXPECT_EQ(result.dists[0], "gallifrey");
   EXPECT_TRUE(listing("prod/skaro").empty());
   EXPECT_EQ(listing("prod/gallifrey"), listing("dev/gallifrey"));
   EXPECT_EQ(indexes("prod", "gallifrey"), indexes("dev", "gallifrey"));
@@ -233,10 +233,10 @@ TEST_F(Promote, DistLimitsToOneDistribution)
 
   // Without --dist, every distribution of the child, in configuration order.
   const auto all = promote("dev", "prod");
-  ASSERT_EQ(all.plan.dists.size(), 2u);
-  EXPECT_EQ(all.plan.dists[0].first, "skaro");
-  EXPECT_EQ(all.plan.dists[1].first, "gallifrey");
-  EXPECT_EQ(all.plan.counts().total(), 1u);
+  ASSERT_EQ(all.dists.size(), 2u);
+  EXPECT_EQ(all.dists[0], "skaro");
+  EXPECT_EQ(all.dists[1], "gallifrey");
+  EXPECT_EQ(all.counts.total(), 1u);
   EXPECT_EQ(listing("prod/skaro"), listing("dev/skaro"));
   EXPECT_EQ(indexes("prod", "skaro"), indexes("dev", "skaro"));
   expect_healthy("--dist");
@@ -252,7 +252,7 @@ TEST_F(Promote, DryRunChangesNothing)
   options.confirm = [&](const stack::PromotePlan&) { return asked = true; };
   const auto result = promote("dev", "prod", options);
   EXPECT_EQ(result.generation, 0u);
-  EXPECT_EQ(result.plan.counts().total(), 6u);
+  EXPECT_EQ(result.counts.total(), 6u);
   EXPECT_FALSE(asked) << "a dry run asks nothing";
   expect_unchanged(before, "a dry run");
   expect_healthy("dry run");
@@ -471,21 +471,21 @@ TEST_F(Promote, NothingToPromoteSaysWhetherFiltersLeftSomething)
   options.merge = true; // the only difference is a downgrade
   options.on_plan = [&](const stack::PromotePlan&) { ++shown; };
   auto result = promote("dev", "prod", options);
-  EXPECT_TRUE(result.plan.empty());
-  EXPECT_TRUE(result.plan.filtered_out);
+  EXPECT_TRUE(result.empty());
+  EXPECT_TRUE(result.filtered_out);
   EXPECT_EQ(result.generation, 0u);
   EXPECT_EQ(shown, 0) << "an empty plan is not shown";
   options.merge = false;
   options.only = "^other$";
-  EXPECT_TRUE(promote("dev", "prod", options).plan.filtered_out);
+  EXPECT_TRUE(promote("dev", "prod", options).filtered_out);
 
   options.only.clear();
   options.confirm = [](const stack::PromotePlan&) { return true; };
   EXPECT_NE(promote("dev", "prod", options).generation, 0u);
   EXPECT_EQ(shown, 1);
   result = promote("dev", "prod", options);
-  EXPECT_TRUE(result.plan.empty());
-  EXPECT_FALSE(result.plan.filtered_out) << "nothing differs at all";
+  EXPECT_TRUE(result.empty());
+  EXPECT_FALSE(result.filtered_out) << "nothing differs at all";
 }
 
 TEST_F(Promote, RefusesACorruptStoreObjectNamingIt)
@@ -523,7 +523,7 @@ TEST_F(Promote, SameContentAgainIsANoOp)
   const auto before = freeze();
   const auto again = promote("dev", "prod");
   EXPECT_EQ(again.generation, 0u);
-  EXPECT_TRUE(again.plan.empty());
+  EXPECT_TRUE(again.empty());
   EXPECT_EQ(state_of("prod").current, first.generation);
   expect_unchanged(before, "a second promote");
   expect_healthy("no-op");
@@ -597,8 +597,8 @@ TEST_F(Promote, CostGrowsWithTheChange)
   const auto generation = generation_of("prod", second.generation);
   ASSERT_EQ(generation->changes.size(), 1u);
   EXPECT_EQ(slot_name(generation->changes[0].slot), "pkg0123");
-  EXPECT_EQ(second.plan.counts().upgraded, 1u);
-  EXPECT_EQ(second.plan.counts().total(), 1u);
+  EXPECT_EQ(second.counts.upgraded, 1u);
+  EXPECT_EQ(second.counts.total(), 1u);
   EXPECT_EQ(indexes("prod"), indexes("dev"));
   expect_healthy("300 packages");
 }

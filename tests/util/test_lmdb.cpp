@@ -1,5 +1,7 @@
 #include "util/lmdb.hpp"
 
+#include <algorithm>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <thread>
@@ -220,4 +222,53 @@ TEST_F(Lmdb, ReadTransactionUsableFromAnotherThread)
   std::thread worker([&] { value = std::string(*read.get(db, "k")); });
   worker.join();
   EXPECT_EQ(value, "v");
+}
+
+namespace {
+
+// The process's resident pages of mapped files, in KiB.
+long resident_file_kib()
+{
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("RssFile:")) {
+      return std::stol(line.substr(8));
+    }
+  }
+  return -1;
+}
+
+} // namespace
+
+TEST_F(Lmdb, ReleasedPagesLeaveViewsValidAndTheProcess)
+{
+  lmdb::Env env(dir(), small());
+  const std::string value(4000, 'x');
+  {
+    lmdb::Txn txn(env, lmdb::Txn::Mode::write);
+    auto db = txn.open_db("d");
+    for (int i = 0; i < 2000; ++i) { // about 8 MiB
+      txn.put(db, std::to_string(1000000 + i), value + std::to_string(i));
+    }
+    txn.commit();
+  }
+  lmdb::Txn read(env, lmdb::Txn::Mode::read);
+  auto db = read.open_db("d");
+  env.release_mapped_pages(); // its own code is mapped once, not counted below
+  std::vector<std::string_view> views;
+  std::size_t read_bytes = 0;
+  for (int i = 0; i < 2000; ++i) {
+    views.push_back(*read.get(db, std::to_string(1000000 + i)));
+    read_bytes +=
+        static_cast<std::size_t>(std::count(views.back().begin(), views.back().end(), 'x'));
+  }
+  ASSERT_EQ(read_bytes, 2000 * value.size());
+  const auto before = resident_file_kib();
+  env.release_mapped_pages();
+  const auto after = resident_file_kib();
+  EXPECT_LT(after, before - 4096) << "the pages read are no longer resident in this process";
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_EQ(views[i], value + std::to_string(i)) << "a view reads the page again";
+  }
 }
