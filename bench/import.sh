@@ -38,7 +38,6 @@ count=$(find "$DEBS" -name '*.deb' | wc -l)
 [[ $count == "$N" ]] || { echo "expected $N packages in $DEBS, found $count" >&2; exit 1; }
 mapfile -t FILES < <(find "$DEBS" -name '*.deb' | LC_ALL=C sort)
 
-NOTES=()
 VERSIONS=()
 SERVER_PID=
 

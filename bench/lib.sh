@@ -63,6 +63,7 @@ generate_debs() {
 
 declare -A SECS RSS STATUS
 DETAIL=()
+NOTES=() # lines the report adds under "Notes:" (a failed check, a skipped tool)
 
 # measure TOOL SCENARIO cmd...: adds the command's wall time and peak RSS to
 # the (TOOL, SCENARIO) cell.

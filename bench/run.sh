@@ -48,7 +48,6 @@ count_packages() {
   fi
 }
 
-NOTES=()
 verify_count() { # TOOL SCENARIO INDEX EXPECTED
   local got
   got=$(count_packages "$3")
