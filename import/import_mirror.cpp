@@ -78,6 +78,16 @@ void check_narrowing(const ImportMirrorOptions& options, const MirrorRelease& re
   offered(architectures, options.architectures, "architecture");
 }
 
+std::uint64_t count_slots(const repo::DbTxn& txn, const std::string& farm, const std::string& dist)
+{
+  std::uint64_t n = 0;
+  txn.for_each_slot(farm, dist, "", [&](std::string_view, std::string_view) {
+    ++n;
+    return true;
+  });
+  return n;
+}
+
 // A distribution the farm does not have yet is made from the mirror's
 // Release: the same components, architectures and descriptive fields,
 // narrowed by --components and --architectures.
@@ -200,10 +210,7 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
         held->generation == txn.farm_state(options.farm).current) {
       plan.unchanged = true;
       // The mirror lists exactly what the last import recorded.
-      txn.for_each_slot(options.farm, md.local, "", [&](std::string_view, std::string_view) {
-        ++plan.held;
-        return true;
-      });
+      plan.held = held->slots ? *held->slots : count_slots(txn, options.farm, md.local);
       progress.note(fmt::format("{}: the mirror's Release is the one last imported and {} has "
                                 "not changed since: nothing to do",
                                 full_name, options.farm));
@@ -413,6 +420,7 @@ ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& gi
     const auto current = txn.farm_state(options.farm).current;
     for (auto& plan : plans) {
       plan.mark.generation = current;
+      plan.mark.slots = count_slots(txn, options.farm, plan.dist.local);
       txn.put_import_mark(options.farm, plan.dist.local, plan.mark);
     }
     txn.commit();

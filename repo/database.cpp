@@ -249,6 +249,9 @@ std::optional<ImportMark> DbTxn::import_mark(std::string_view farm, std::string_
   m.source = r.str();
   m.release_sha256 = r.str();
   m.generation = r.varint();
+  if (!r.at_end()) {
+    m.slots = r.varint();
+  }
   return m;
 }
 
@@ -256,6 +259,9 @@ void DbTxn::put_import_mark(std::string_view farm, std::string_view dist, const 
 {
   util::ByteWriter w;
   w.str(mark.source).str(mark.release_sha256).varint(mark.generation);
+  if (mark.slots) {
+    w.varint(*mark.slots);
+  }
   txn_.put(imports_, key2(farm, dist), std::move(w).bytes());
 }
 

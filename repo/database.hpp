@@ -80,6 +80,10 @@ struct ImportMark {
   std::string source;         // mirror URL NUL remote dist
   std::string release_sha256; // of the verified Release text
   std::uint64_t generation = 0; // the farm's generation after that import
+  // The distribution's slots then, which a rerun reports as held: counting
+  // them again would map most of the database file into the process (its
+  // leaf pages are spread through it). Absent in marks written before it.
+  std::optional<std::uint64_t> slots;
 };
 
 struct PublishedIndex {

@@ -549,6 +549,36 @@ TEST_F(FarmUpdateTest, ClearingRemovesTheSlotButTheGenerationKeepsTheFiles)
   EXPECT_TRUE(pending().empty());
 }
 
+// An import mark keeps the distribution's slot count for a rerun to report;
+// a mark written before it had one reads as "not known".
+TEST_F(FarmUpdateTest, ImportMarkKeepsTheSlotCountAndReadsOldMarks)
+{
+  prepo::repo::ImportMark mark;
+  mark.source = "http://mirror\nskaro";
+  mark.release_sha256 = util::sha256_hex("Release");
+  mark.generation = 7;
+  mark.slots = 10000;
+  {
+    DbTxn txn(db(), Mode::write);
+    txn.put_import_mark("dev", "skaro", mark);
+    util::ByteWriter old;
+    old.str(mark.source).str(mark.release_sha256).varint(mark.generation);
+    txn.raw().put(txn.raw().open_db("imports"), std::string("dev\0gallifrey", 13), old.bytes());
+    txn.commit();
+  }
+  DbTxn txn(db(), Mode::read);
+  const auto now = txn.import_mark("dev", "skaro");
+  ASSERT_TRUE(now);
+  EXPECT_EQ(now->source, mark.source);
+  EXPECT_EQ(now->release_sha256, mark.release_sha256);
+  EXPECT_EQ(now->generation, 7u);
+  EXPECT_EQ(now->slots, 10000u);
+  const auto before = txn.import_mark("dev", "gallifrey");
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->generation, 7u);
+  EXPECT_FALSE(before->slots);
+}
+
 TEST_F(FarmUpdateTest, NoOpSetMakesNoGeneration)
 {
   const auto a1 = binary("alpha", "1");
