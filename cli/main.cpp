@@ -1,6 +1,7 @@
 // prepo's front end: a table from command names to the files that define
 // them. Parsing is CLI11's; the work is libprepo's.
 #include <cstdio>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -55,15 +56,37 @@ std::string json_quote(std::string_view s)
   return out + "\"";
 }
 
+// The command line as generations record it: arguments joined by spaces,
+// cut after about 2 KB with a count of the rest. An include of 10,000 files
+// would otherwise store 600 KB in every generation, and hold it several
+// times at the include's memory peak; the generation's change lists every
+// package anyway.
+namespace {
+
+std::string recorded_command(int argc, char** argv)
+{
+  constexpr std::size_t keep = 2048;
+  std::string out = "prepo";
+  for (int i = 1; i < argc; ++i) {
+    if (out.size() + 1 + std::strlen(argv[i]) > keep) {
+      out += fmt::format(" ... ({} more arguments)", argc - i);
+      break;
+    }
+    out += ' ';
+    out += argv[i];
+  }
+  return out;
+}
+
+} // namespace
+
 } // namespace prepo::cli
 
 int main(int argc, char** argv)
 {
   using namespace prepo;
   cli::Context ctx;
-  for (int i = 0; i < argc; ++i) {
-    ctx.command_line += (i ? " " : "") + std::string(i == 0 ? "prepo" : argv[i]);
-  }
+  ctx.command_line = cli::recorded_command(argc, argv);
   CLI::App app{"prepo: a Debian package repository manager built on farm stacking.\n"
                "Farms are layered archives with per-distribution pools; see 'prepo COMMAND "
                "--help' and docs/."};

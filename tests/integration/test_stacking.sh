@@ -621,4 +621,20 @@ test_gc_with_a_quiet_distribution() {
   assert_no_file "$ROOT/public/quiet/pool/skaro/main/c/churn/churn_1.1-1_amd64.deb"
 }
 
+# A generation records the command line, cut after about 2 KB with a count
+# of the rest: 10,000 file names are not stored in every generation.
+test_long_command_line_is_recorded_cut() {
+  local root="$TESTDIR/longcmd"
+  prepo_r "$root" init >/dev/null
+  prepo_r "$root" farm add big >/dev/null
+  prepo_r "$root" dist add big/skaro --components main --architectures amd64 >/dev/null
+  gen_debs "$TESTDIR/many" 120 a-package-with-a-rather-long-name-to-fill-the-command-line
+  run_ok prepo_r "$root" include --no-publish big/skaro "$TESTDIR"/many/*.deb
+  local cmd
+  cmd=$(prepo_r "$root" generations big --json | python3 -c 'import json, sys; print(json.load(sys.stdin)[-1]["command"])')
+  assert_matches "$cmd" '^prepo --root .* include --no-publish big/skaro .* \.\.\. \([0-9]+ more arguments\)$'
+  ((${#cmd} < 2200)) || fail "recorded command is ${#cmd} bytes long"
+  assert_eq 120 "$(prepo_r "$root" list big/skaro | wc -l)" "packages included"
+}
+
 run_suite
