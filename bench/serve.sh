@@ -76,6 +76,8 @@ cmp <(curl -s "http://127.0.0.1:$PREPO_PORT$BIG") <(curl -s "http://127.0.0.1:$N
   { echo "the two servers answer different bytes" >&2; exit 1; }
 
 # ---------------------------------------------------------------- wrk
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 # wrk_run PORT PATH CONNECTIONS -> "requests/s MB/s p99_ms"
 wrk_run() {
   local threads=1
@@ -95,8 +97,10 @@ print(f"{rps:.0f} {mbs:.1f} {p99:.2f}" + (" errors" if errors else ""))'
 }
 
 # Each row: $REPEAT rounds, each running both servers one after the other
-# (which goes first alternates), keeping each server's best run by requests/s.
-declare -A RESULT
+# (which goes first alternates), keeping each server's best run by requests/s
+# and every run's p99: one round's p99 says little on a shared 2-core
+# machine, so the table gives their median.
+declare -A RESULT P99S
 RUNS=()
 for file in small big; do
   path=$SMALL
@@ -111,6 +115,8 @@ for file in small big; do
         line=$(wrk_run "$port" "$path" "$c")
         echo "# $server $file c=$c: $line" >&2
         RUNS+=("| $server | $file | $c | ${line// / | } |")
+        read -r _ _ p99 _ <<<"$line"
+        P99S[$server/$file/$c]+="$p99 "
         best=${RESULT[$server/$file/$c]:-}
         if [[ -z $best || ${line%% *} -gt ${best%% *} ]]; then RESULT[$server/$file/$c]=$line; fi
       done
@@ -140,15 +146,17 @@ ratio() { python3 -c "print(f'{$1 / $2:.2f}' if $2 else '-')"; }
 report() {
   echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, $(. /etc/os-release && echo "$PRETTY_NAME");"
   echo "load average before the run: $LOAD_BEFORE. $(nginx -v 2>&1 | sed 's|nginx version: ||'), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), prepo serve with $(nproc) threads and no access log; nginx with worker_processes auto, sendfile, tcp_nopush, access_log off."
-  echo "wrk on the same machine (1 thread for 1 connection, 2 for 64), ${SECONDS_PER_RUN} s per run; $REPEAT rounds alternating which server goes first, each server's best run (by requests/s) shown. Small file: \`$SMALL\` ($SMALL_BYTES bytes, through the dists/ symlink); big file: a .deb of $BIG_BYTES bytes."
+  echo "wrk on the same machine (1 thread for 1 connection, 2 for 64), ${SECONDS_PER_RUN} s per run; $REPEAT rounds alternating which server goes first, each server's best run (by requests/s) shown, with the median p99 of its rounds. Small file: \`$SMALL\` ($SMALL_BYTES bytes, through the dists/ symlink); big file: a .deb of $BIG_BYTES bytes."
   echo
-  echo "| file | connections | prepo req/s | nginx req/s | ratio | prepo MB/s | nginx MB/s | ratio | prepo p99 ms | nginx p99 ms | ratio (nginx/prepo) |"
+  echo "| file | connections | prepo req/s | nginx req/s | ratio | prepo MB/s | nginx MB/s | ratio | prepo p99 ms (median) | nginx p99 ms (median) | ratio (nginx/prepo) |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   local file c p n
   for file in small big; do
     for c in 1 64; do
-      read -r p_rps p_mbs p_p99 p_err <<<"${RESULT[prepo/$file/$c]}"
-      read -r n_rps n_mbs n_p99 n_err <<<"${RESULT[nginx/$file/$c]}"
+      read -r p_rps p_mbs _ p_err <<<"${RESULT[prepo/$file/$c]}"
+      read -r n_rps n_mbs _ n_err <<<"${RESULT[nginx/$file/$c]}"
+      p_p99=$(median ${P99S[prepo/$file/$c]})
+      n_p99=$(median ${P99S[nginx/$file/$c]})
       echo "| $file | $c | $p_rps${p_err:+ ($p_err)} | $n_rps${n_err:+ ($n_err)} | $(ratio "$p_rps" "$n_rps") | $p_mbs | $n_mbs | $(ratio "$p_mbs" "$n_mbs") | $p_p99 | $n_p99 | $(ratio "$n_p99" "$p_p99") |"
     done
   done
