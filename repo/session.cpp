@@ -9,9 +9,9 @@
 namespace prepo::repo {
 
 Session::Session(Root root, const Options& options, util::Progress& progress)
-  : root_(std::move(root)), lock_(root_.lock_file(), options.lock_timeout, options.on_wait),
-    config_(Config::load(root_)), db_(std::make_unique<Database>(root_, false)),
-    store_(root_.store_dir()), progress_(progress)
+  : root_(std::move(root)), db_(std::make_unique<Database>(root_, false)),
+    lock_(root_.lock_file(), options.lock_timeout, options.on_wait),
+    config_(Config::load(root_)), store_(root_.store_dir()), progress_(progress)
 {
   // Scratch space of a killed writer: nobody else writes here while we hold the lock.
   std::error_code ec;

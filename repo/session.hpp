@@ -44,9 +44,14 @@ public:
 
 private:
   Root root_;
+  // Opened before the lock is taken. Opening an LMDB environment holds
+  // lock.mdb exclusively for a moment when no other process has it open,
+  // and every reader's open waits for that: a writer stopped there (^Z, a
+  // debugger) while holding the root lock would block even `prepo list`.
+  // Once the environment is open, a stopped writer blocks only writers.
+  std::unique_ptr<Database> db_;
   util::FileLock lock_;
   Config config_;
-  std::unique_ptr<Database> db_;
   pool::ContentStore store_;
   util::Progress& progress_;
 };
