@@ -81,12 +81,15 @@ void ContentStore::link_into(std::string_view sha256, const fs::path& destinatio
 }
 
 std::string clash_message(std::string_view input, std::string_view pool_path,
-                          std::string_view pool_sha256, std::string_view new_sha256)
+                          std::string_view pool_sha256, std::string_view new_sha256,
+                          bool retired)
 {
-  return fmt::format("{}: {} is already in the pool with other bytes (pool SHA256 {}, this file "
-                     "SHA256 {}); give it a new version, add a version flavor, or include it "
-                     "with --replace",
-                     input, pool_path, pool_sha256, new_sha256);
+  return fmt::format("{}: {} {} with other bytes (pool SHA256 {}, this file SHA256 {}); give it "
+                     "a new version, add a version flavor, or include it with --replace",
+                     input, pool_path,
+                     retired ? "was published before (a name keeps its bytes after gc)"
+                             : "is already in the pool",
+                     pool_sha256, new_sha256);
 }
 
 } // namespace prepo::pool

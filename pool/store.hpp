@@ -54,8 +54,10 @@ private:
 };
 
 // The error for a second, different file under a name the pool already
-// holds: names the file, both SHA256 sums and the ways out.
+// holds, or held before gc dropped it (`retired`): names the file, both
+// SHA256 sums and the ways out.
 std::string clash_message(std::string_view input, std::string_view pool_path,
-                          std::string_view pool_sha256, std::string_view new_sha256);
+                          std::string_view pool_sha256, std::string_view new_sha256,
+                          bool retired = false);
 
 } // namespace prepo::pool

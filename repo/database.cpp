@@ -13,7 +13,7 @@ constexpr std::string_view schema_version = "2";
 constexpr const char* table_names[] = {"records", "recordrefs", "slots",   "farms",
                                        "generations", "poolrefs", "objects", "pending",
                                        "published",   "chunks",   "meta",    "origins",
-                                       "imports"};
+                                       "imports", "retired"};
 
 std::string key2(std::string_view a, std::string_view b)
 {
@@ -236,6 +236,7 @@ DbTxn::DbTxn(Database& db, lmdb::Txn::Mode mode) : txn_(db.env(), mode)
   // root finds it missing, which means empty.
   origins_ = txn_.open_db("origins");
   imports_ = txn_.open_db("imports");
+  retired_ = txn_.open_db("retired");
 }
 
 std::optional<ImportMark> DbTxn::import_mark(std::string_view farm, std::string_view dist) const
@@ -332,6 +333,26 @@ void DbTxn::ref_record(const std::string& id, const Record* record, std::int64_t
   }
 }
 
+void DbTxn::store_records(const std::vector<std::pair<std::string_view, const Record*>>& by_id)
+{
+  // Ids are hashes: stored one by one they land at random places, and LMDB
+  // splits a full page in half for each, leaving a bulk include's records
+  // table about half empty (all of it dirty in memory until the commit).
+  // Ids past the table's last key are appended, which fills pages.
+  std::string last;
+  if (util::lmdb::Cursor cursor(txn_, records_); cursor.last()) {
+    last = cursor.key();
+  }
+  for (const auto& [id, record] : by_id) {
+    if (id > last) {
+      txn_.append(records_, id, record->encode());
+      last = id;
+    } else if (!txn_.get(records_, id)) {
+      txn_.put(records_, id, record->encode());
+    }
+  }
+}
+
 std::optional<std::string> DbTxn::slot(std::string_view farm, std::string_view dist,
                                        std::string_view slot) const
 {
@@ -423,6 +444,29 @@ void DbTxn::for_each_pool_ref(
     ref.refcount = r.varint();
     return fn(key.substr(base.size()), ref);
   });
+}
+
+std::optional<DbTxn::PoolName> DbTxn::pool_name(std::string_view farm,
+                                                std::string_view path) const
+{
+  if (auto ref = pool_ref(farm, path)) {
+    return PoolName{std::move(ref->sha256), false};
+  }
+  if (auto sha256 = txn_.get(retired_, key2(farm, path))) {
+    return PoolName{std::string(*sha256), true};
+  }
+  return std::nullopt;
+}
+
+void DbTxn::retire_pool_name(std::string_view farm, std::string_view path,
+                             std::string_view sha256)
+{
+  txn_.put(retired_, key2(farm, path), sha256);
+}
+
+void DbTxn::revive_pool_name(std::string_view farm, std::string_view path)
+{
+  txn_.del(retired_, key2(farm, path));
 }
 
 std::optional<ObjectInfo> DbTxn::object(std::string_view sha256) const

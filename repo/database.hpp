@@ -11,6 +11,7 @@
 //   chunks      format NUL chunk key           -> refcount, CompressedChunk
 //   origins     record id (hex)               -> Origin (imported records only)
 //   imports     farm NUL dist                  -> ImportMark (the last complete import-mirror)
+//   retired     farm NUL pool path             -> sha256 (a name no kept generation holds now)
 // Reference counts make "which files are unreferenced" a lookup, never a
 // scan: a pool path counts the slots that hold it now plus the generations
 // kept for rollback that held it before (see farm_update.hpp).
@@ -126,6 +127,10 @@ public:
   // Adds `delta` references to a record, storing it on first reference and
   // deleting it when none is left.
   void ref_record(const std::string& id, const Record* record, std::int64_t delta);
+  // Stores records ahead of their first reference (those stored already
+  // are skipped); ref_record then only counts. `by_id` must be in
+  // ascending id order.
+  void store_records(const std::vector<std::pair<std::string_view, const Record*>>& by_id);
 
   std::optional<Origin> origin(std::string_view record_id) const;
   // Dropped with the record's last reference.
@@ -160,6 +165,20 @@ public:
   void for_each_pool_ref(std::string_view farm,
                          const std::function<bool(std::string_view, const PoolRef&)>& fn) const;
 
+  // The bytes a pool name stands for: those it holds now, else those it
+  // held when the last generation holding it was dropped. A name keeps its
+  // bytes for the farm's life (the brief's first invariant: a mirror or a
+  // client that once fetched it must never see other bytes under it), so
+  // the clash checks ask this, not pool_ref.
+  struct PoolName {
+    std::string sha256;
+    bool retired = false; // no kept generation holds it now
+  };
+  std::optional<PoolName> pool_name(std::string_view farm, std::string_view path) const;
+  void retire_pool_name(std::string_view farm, std::string_view path, std::string_view sha256);
+  // The name is held again: its bytes are in poolrefs.
+  void revive_pool_name(std::string_view farm, std::string_view path);
+
   std::optional<ObjectInfo> object(std::string_view sha256) const;
   void put_object(const ObjectInfo& info);
   void delete_object(std::string_view sha256);
@@ -185,7 +204,7 @@ public:
 private:
   util::lmdb::Txn txn_;
   util::lmdb::Dbi records_, recordrefs_, slots_, farms_, generations_, poolrefs_, objects_, pending_,
-    published_, chunks_, meta_, origins_, imports_;
+    published_, chunks_, meta_, origins_, imports_, retired_;
 };
 
 } // namespace prepo::repo

@@ -1,6 +1,7 @@
 #include "repo/farm_update.hpp"
 
 #include <ctime>
+#include <set>
 
 #include "util/error.hpp"
 
@@ -91,6 +92,7 @@ void FarmUpdate::add_record_refs(const std::string& id, const Record* record, st
         throw util::Error("database: farm {}: {} is not referenced", farm_.name, file.pool_path);
       }
       ref = DbTxn::PoolRef{file.sha256, 0};
+      txn_.revive_pool_name(farm_.name, file.pool_path);
       auto object = txn_.object(file.sha256);
       if (!object) {
         throw util::Error("database: object {} for {} is missing", file.sha256, file.pool_path);
@@ -108,6 +110,7 @@ void FarmUpdate::add_record_refs(const std::string& id, const Record* record, st
       continue;
     }
     txn_.delete_pool_ref(farm_.name, file.pool_path);
+    txn_.retire_pool_name(farm_.name, file.pool_path, ref->sha256);
     txn_.add_pending_unlink("public/" + farm_.name + "/" + file.pool_path);
     unref_object(ref->sha256);
   }
@@ -144,6 +147,23 @@ void FarmUpdate::replace_pool_object(const std::string& pool_path, const std::st
   new_paths_[pool_path] = sha256;
 }
 
+void FarmUpdate::store_new_records()
+{
+  std::set<std::string_view> wanted;
+  for (const auto& [key, change] : changes_) {
+    if (change.old_id != change.new_id && !change.new_id.empty()) {
+      wanted.insert(change.new_id);
+    }
+  }
+  std::vector<std::pair<std::string_view, const Record*>> by_id; // new_records_ is sorted
+  for (const auto& [id, record] : new_records_) {
+    if (wanted.contains(id)) {
+      by_id.emplace_back(id, record);
+    }
+  }
+  txn_.store_records(by_id);
+}
+
 FarmUpdate::Result FarmUpdate::finish(bool publish)
 {
   Result result;
@@ -152,6 +172,7 @@ FarmUpdate::Result FarmUpdate::finish(bool publish)
   generation.number = state.current + 1;
   generation.time = static_cast<std::int64_t>(std::time(nullptr));
   generation.command = command_;
+  store_new_records();
   // The changes move from the map into the generation, node by node:
   // finish() is the update's last use, and a change of thousands of slots
   // would otherwise hold every slot key and record id twice until the

@@ -63,6 +63,7 @@ private:
     std::string old_id;
     std::string new_id;
   };
+  void store_new_records();
   void add_record_refs(const std::string& id, const Record* record, std::int64_t delta);
   void unref_object(const std::string& sha256);
 

@@ -361,11 +361,11 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
                           p.shown(), file.pool_path, it->second.second, file.sha256,
                           it->second.first);
       }
-      if (auto held = txn.pool_ref(farm.name, file.pool_path);
+      if (auto held = txn.pool_name(farm.name, file.pool_path);
           held && held->sha256 != file.sha256) {
         if (!options.replace) {
-          throw util::Error(
-              pool::clash_message(p.shown(), file.pool_path, held->sha256, file.sha256));
+          throw util::Error(pool::clash_message(p.shown(), file.pool_path, held->sha256,
+                                                file.sha256, held->retired));
         }
         replacing.emplace_back(file.pool_path, file.sha256);
       }

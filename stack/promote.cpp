@@ -53,12 +53,13 @@ std::string refusal(const repo::DbTxn& txn, const repo::Distribution& target,
     throw util::Error("database: record {} is missing", change.slot.new_id);
   }
   for (const auto& file : record->files) {
-    if (auto held = txn.pool_ref(target.farm, file.pool_path);
+    if (auto held = txn.pool_name(target.farm, file.pool_path);
         held && held->sha256 != file.sha256) {
-      return fmt::format("{}/{}: {} is already in {}'s pool with other bytes (SHA256 {} in {}, {} "
-                         "in {})",
-                         child, target.codename, file.pool_path, target.farm, held->sha256,
-                         target.farm, file.sha256, child);
+      return fmt::format("{}/{}: {} {} with other bytes (SHA256 {} in {}, {} in {})", child,
+                         target.codename, file.pool_path,
+                         held->retired ? fmt::format("was published in {} before", target.farm)
+                                       : fmt::format("is already in {}'s pool", target.farm),
+                         held->sha256, target.farm, file.sha256, child);
     }
   }
   return {};

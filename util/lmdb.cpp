@@ -186,13 +186,23 @@ std::optional<std::string_view> Txn::get(Dbi dbi, std::string_view key) const
 
 void Txn::put(Dbi dbi, std::string_view key, std::string_view value)
 {
+  put_with(dbi, key, value, 0);
+}
+
+void Txn::append(Dbi dbi, std::string_view key, std::string_view value)
+{
+  put_with(dbi, key, value, MDB_APPEND);
+}
+
+void Txn::put_with(Dbi dbi, std::string_view key, std::string_view value, unsigned flags)
+{
   if (dbi == missing_dbi) {
     throw Error("{}: lmdb put: database does not exist (opened in a read transaction)",
                 env_->path().string());
   }
   MDB_val k = to_val(key);
   MDB_val v = to_val(value);
-  if (int rc = mdb_put(txn_, dbi, &k, &v, 0); rc != 0) {
+  if (int rc = mdb_put(txn_, dbi, &k, &v, flags); rc != 0) {
     fail(env_->path(), "put", rc);
   }
 }

@@ -72,6 +72,9 @@ public:
   // The view stays valid until the transaction ends or the key is written.
   std::optional<std::string_view> get(Dbi dbi, std::string_view key) const;
   void put(Dbi dbi, std::string_view key, std::string_view value);
+  // A put of a key greater than every key in the table (MDB_APPEND): LMDB
+  // then fills pages instead of splitting each in half.
+  void append(Dbi dbi, std::string_view key, std::string_view value);
   bool del(Dbi dbi, std::string_view key); // false if absent
 
   void commit();
@@ -80,6 +83,8 @@ public:
   Env& env() const { return *env_; }
 
 private:
+  void put_with(Dbi dbi, std::string_view key, std::string_view value, unsigned flags);
+
   Env* env_;
   MDB_txn* txn_ = nullptr;
 };

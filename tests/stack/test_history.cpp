@@ -318,6 +318,44 @@ TEST_F(History, AnUnchangedDistributionDoesNotStopRetention)
   expect_healthy("two distributions");
 }
 
+TEST_F(History, APoolNameKeepsItsBytesAfterGcDroppedIt)
+{
+  // The brief's first invariant: a name a mirror or an apt client once
+  // fetched never comes back with other bytes, even once no kept
+  // generation holds it and gc unlinked it.
+  const auto first = build1({"gone", "1.0", "amd64", "", "first bytes"});
+  const auto rebuilt = build1({"gone", "1.0", "amd64", "", "rebuilt"});
+  const auto first_sha = util::checksum_file(first).sha256;
+  const auto rebuilt_sha = util::checksum_file(rebuilt).sha256;
+  put("dev/skaro", {first});
+  remove("dev/skaro", {"gone"});
+  for (int i = 1; i <= 4; ++i) {
+    put("dev/skaro", {build1({"churn", std::to_string(i) + ".0"})});
+  }
+  gc({"dev"}, 3);
+  ASSERT_FALSE(fs::exists(path_in("dev", "gone", "1.0"))) << "gc should have unlinked it";
+
+  auto before = freeze();
+  const auto message = error_of([&] { include({rebuilt}, {}, "dev/skaro"); });
+  EXPECT_NE(message.find("was published before"), std::string::npos) << message;
+  EXPECT_NE(message.find(first_sha), std::string::npos) << message;
+  EXPECT_NE(message.find(rebuilt_sha), std::string::npos) << message;
+  expect_unchanged(before, "a rebuild of a retired name");
+
+  // The very same bytes come back without a word; the name is held again.
+  put("dev/skaro", {first});
+  remove("dev/skaro", {"gone"});
+  for (int i = 5; i <= 8; ++i) {
+    put("dev/skaro", {build1({"churn", std::to_string(i) + ".0"})});
+  }
+  gc({"dev"}, 3);
+  // An explicit --replace is the way to other bytes.
+  repo::IncludeOptions replace;
+  replace.replace = true;
+  put("dev/skaro", {rebuilt}, true, replace);
+  EXPECT_EQ(util::checksum_file(path_in("dev", "gone", "1.0")).sha256, rebuilt_sha);
+}
+
 TEST_F(History, GcRemovesOrphanStoreObjects)
 {
   const auto deb = build1({"kept", "1.0"});

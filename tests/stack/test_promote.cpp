@@ -413,6 +413,19 @@ TEST_F(Promote, RefusesAPoolClashAndNamesBothSums)
   options.only = "^fine$";
   EXPECT_NE(promote("dev", "prod", options).generation, 0u);
   expect_healthy("clash");
+
+  // Once gc dropped every generation that held it, the name still stands
+  // for prod's bytes: a mirror of prod may have fetched them.
+  for (int i = 1; i <= 4; ++i) {
+    put("prod/skaro", {build1({"churn", std::to_string(i) + ".0"})});
+  }
+  gc({"prod"}, 3);
+  before = freeze();
+  message = error_of([&] { promote("dev", "prod"); });
+  EXPECT_NE(message.find("was published in prod before with other bytes"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find(prod_sha), std::string::npos) << message;
+  expect_unchanged(before, "a clash with a retired name");
 }
 
 TEST_F(Promote, PlanCarriesEveryRefusalAndDryRunShowsThem)
