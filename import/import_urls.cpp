@@ -1,5 +1,7 @@
 #include "import/import_urls.hpp"
 
+#include <set>
+
 #include <fmt/format.h>
 
 #include "import/safe_path.hpp"
@@ -63,6 +65,15 @@ repo::IncludeResult import_urls(repo::Session& session, const std::string& dist_
   util::TempDir staging(session.root().tmp_dir(), "import-");
   std::vector<util::http::DownloadJob> jobs;
   std::vector<repo::IncludeInput> inputs;
+  // A .changes's .dsc may name files the .changes leaves out (the orig
+  // tarball of a second revision): fetched in a second round, as dget does.
+  struct ListedDsc {
+    std::filesystem::path dir;
+    std::string base_url;
+    std::string name;
+    std::set<std::string> beside; // what the .changes brings
+  };
+  std::vector<ListedDsc> listed_dscs;
   std::size_t n = 0;
   for (const auto& url : urls) {
     const auto slash = url.rfind('/');
@@ -93,6 +104,18 @@ repo::IncludeResult import_urls(repo::Session& session, const std::string& dist_
         jobs.push_back({base + file.name, (dir / file.name).string(), file.checksums.size,
                         file.checksums.sha256, false, {}});
       }
+      if (ext == ".changes") {
+        ListedDsc changes_dscs{dir, base, "", {}};
+        for (const auto& file : control.files) {
+          changes_dscs.beside.insert(file.name);
+        }
+        for (const auto& file : control.files) {
+          if (lower(file.name).ends_with(".dsc")) {
+            changes_dscs.name = file.name;
+            listed_dscs.push_back(changes_dscs);
+          }
+        }
+      }
       // The very bytes fetched (and verified) are what include reads.
       util::create_file(dir / name, document, 0644);
     } else {
@@ -102,20 +125,44 @@ repo::IncludeResult import_urls(repo::Session& session, const std::string& dist_
     inputs.push_back({(dir / name).string(), options.include.component, url});
   }
   auto& progress = session.progress();
-  progress.start("fetching files", jobs.size());
-  std::string failure;
-  fetcher.download(
-    jobs,
-    [&](const util::http::DownloadJob& job) {
-      progress.advance();
-      if (!job.ok && failure.empty()) {
-        failure = fmt::format("{}: {}", job.url, job.error);
+  auto fetch_all = [&](std::vector<util::http::DownloadJob>& round) {
+    progress.start("fetching files", round.size());
+    std::string failure;
+    fetcher.download(
+      round,
+      [&](const util::http::DownloadJob& job) {
+        progress.advance();
+        if (!job.ok && failure.empty()) {
+          failure = fmt::format("{}: {}", job.url, job.error);
+        }
+      },
+      [](std::uint64_t) {});
+    progress.finish();
+    if (!failure.empty()) {
+      throw util::Error(failure);
+    }
+  };
+  fetch_all(jobs);
+  std::vector<util::http::DownloadJob> dsc_jobs;
+  for (const auto& dsc : listed_dscs) {
+    // Its bytes were checked against the .changes's SHA256 as they arrived.
+    const auto control = repo::parse_source_control(
+      util::read_file(dsc.dir / dsc.name, max_control_size), dsc.base_url + dsc.name, "dsc");
+    for (const auto& file : control.files) {
+      const auto& sha = file.checksums.sha256;
+      if (dsc.beside.contains(file.name) || session.store().holds(sha, file.checksums.size)) {
+        continue; // include finds what the store has by its SHA256
       }
-    },
-    [](std::uint64_t) {});
-  progress.finish();
-  if (!failure.empty()) {
-    throw util::Error(failure);
+      if (sha.empty()) {
+        throw util::Error("{}{}: no Checksums-Sha256 for {} (MD5 alone is too weak to trust)",
+                          dsc.base_url, dsc.name, file.name);
+      }
+      dsc_jobs.push_back({dsc.base_url + file.name, (dsc.dir / file.name).string(),
+                          file.checksums.size, sha, false, {}});
+    }
+  }
+  if (!dsc_jobs.empty()) {
+    fetch_all(dsc_jobs);
   }
   auto include = options.include;
   include.move = true; // the downloads are ours to hand over

@@ -162,7 +162,8 @@ Prepared prepare_binary(const Task& task, const Distribution& dist, const Includ
   return p;
 }
 
-Prepared prepare_source(const Task& task, const Distribution& dist, const IncludeOptions& options)
+Prepared prepare_source(const Task& task, const Distribution& dist, const IncludeOptions& options,
+                        const pool::ContentStore& store)
 {
   if (!dist.has_source) {
     throw util::Error("{}: {} takes no source packages (add 'source' to its Architectures)",
@@ -170,11 +171,30 @@ Prepared prepare_source(const Task& task, const Distribution& dist, const Includ
   }
   auto dsc = read_dsc(task.path);
   const fs::path dsc_path(task.path);
-  const auto dsc_name = dsc_path.filename().string();
+  // The pool names a .dsc as dpkg-source does, whatever the input was
+  // called: a renamed copy with other bytes is then the clash it is, not
+  // a second .dsc of the same version.
+  const auto version = dsc.stanza.require("Version", task.path);
+  const auto dsc_name = fmt::format("{}_{}.dsc", dsc.stanza.require("Source", task.path),
+                                    version.substr(version.find(':') + 1));
   if (!is_safe_file_name(dsc_name)) {
     throw util::Error("{}: unsafe file name: {}", task.path, describe_unsafe_name(dsc_name));
   }
-  auto listed = verify_listed_files(dsc, dsc_path.parent_path());
+  // A file the upload left out may be in the store already, by its
+  // listed SHA256 (the orig tarball of a second revision): its bytes are
+  // checked against every listed sum like any other.
+  auto found = find_listed_files(dsc, dsc_path.parent_path(),
+                                 [&](const ListedFile& file) -> std::optional<fs::path> {
+                                   const auto& sha = file.checksums.sha256;
+                                   if (sha.size() == 64 && store.holds(sha, file.checksums.size)) {
+                                     return store.object_path(sha);
+                                   }
+                                   return std::nullopt;
+                                 });
+  std::vector<util::Checksums> listed;
+  for (const auto& f : found) {
+    listed.push_back(f.checksums);
+  }
   Prepared p;
   auto& rec = p.record;
   rec.type = RecordType::source;
@@ -190,7 +210,7 @@ Prepared prepare_source(const Task& task, const Distribution& dist, const Includ
   p.sources.push_back(task.path);
   for (std::size_t i = 0; i < dsc.files.size(); ++i) {
     rec.files.push_back({directory + "/" + dsc.files[i].name, listed[i].sha256, listed[i].size});
-    p.sources.push_back((dsc_path.parent_path() / dsc.files[i].name).string());
+    p.sources.push_back(found[i].path.string());
   }
   p.slot = slot_key(rec.component, rec.type, rec.name, rec.architecture);
   p.origin = task.origin;
@@ -228,10 +248,14 @@ std::vector<Task> plan_tasks(const std::vector<IncludeInput>& given)
       auto changes = read_changes(input);
       verify_listed_files(changes, fs::path(input).parent_path());
       bool any = false;
+      // An imported .changes's files were fetched from beside it: each is
+      // named by its own URL (its kind is read from that name).
+      const auto base = origin.substr(0, origin.rfind('/') + 1);
       for (const auto& file : changes.files) {
         const fs::path path = fs::path(input).parent_path() / file.name;
         if (is_binary(path) || lower_extension(path) == ".dsc") {
-          tasks.push_back({path.string(), file.section, component, origin});
+          tasks.push_back(
+            {path.string(), file.section, component, origin.empty() ? "" : base + file.name});
           any = true;
         }
       }
@@ -259,7 +283,7 @@ std::vector<Prepared> prepare_all(const std::vector<Task>& tasks, const Distribu
     try {
       const auto& task = tasks[i];
       slots[i] = lower_extension(task.origin.empty() ? task.path : task.origin) == ".dsc"
-                     ? prepare_source(task, dist, options)
+                     ? prepare_source(task, dist, options, staging.store)
                      : prepare_binary(task, dist, options, staging);
     } catch (const util::Error& e) {
       errors[i] = shown_in(e.what(), tasks[i]);
@@ -401,7 +425,10 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
     for (std::size_t f = 0; f < files.size(); ++f) {
       const auto& sha = files[f].sha256;
       if (!txn.object(sha) && new_objects.insert(sha).second) {
-        if (options.move && options.private_inputs) {
+        if (fs::path(prepared[i].sources[f]) == session.store().object_path(sha)) {
+          // Found in the store by its SHA256 (and checked), though nothing
+          // records it: a killed include's object, now claimed.
+        } else if (options.move && options.private_inputs) {
           session.store().adopt_staged(prepared[i].sources[f], sha);
         } else if (options.move) {
           session.store().adopt_file(prepared[i].sources[f], sha, files[f].size);
@@ -453,10 +480,13 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
     for (const auto& f : result.failures) {
       refused.insert(f.input);
     }
+    const auto store_dir = session.store().dir().string() + "/";
     for (const auto& p : prepared) {
       if (!refused.contains(p.input())) {
         for (const auto& source : p.sources) {
-          util::remove_file_if_exists(source);
+          if (!source.starts_with(store_dir)) { // not a file found in the store
+            util::remove_file_if_exists(source);
+          }
         }
       }
     }

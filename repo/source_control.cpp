@@ -225,18 +225,26 @@ SourceControl read_changes(const std::filesystem::path& path)
   return parse_source_control(util::read_file(path, max_control_size), path, "changes");
 }
 
-std::vector<util::Checksums> verify_listed_files(const SourceControl& control,
-                                                 const std::filesystem::path& dir)
+std::vector<FoundFile> find_listed_files(const SourceControl& control,
+                                         const std::filesystem::path& dir,
+                                         const FileLocator& elsewhere)
 {
   const std::string source = control.path.string();
-  std::vector<util::Checksums> out;
+  std::vector<FoundFile> out;
   out.reserve(control.files.size());
   for (const ListedFile& file : control.files) {
-    const std::filesystem::path path = dir / file.name;
+    std::filesystem::path path = dir / file.name;
     std::error_code ec;
-    const auto status = std::filesystem::status(path, ec);
+    auto status = std::filesystem::status(path, ec);
+    if (!std::filesystem::exists(status) && elsewhere) {
+      if (auto other = elsewhere(file)) {
+        path = std::move(*other);
+        status = std::filesystem::status(path, ec);
+      }
+    }
     if (!std::filesystem::exists(status)) {
-      throw util::Error("{}: {}: missing (expected at {})", source, file.name, path.string());
+      throw util::Error("{}: {}: missing (expected at {}{})", source, file.name,
+                        (dir / file.name).string(), elsewhere ? ", and not in the archive" : "");
     }
     if (!std::filesystem::is_regular_file(status)) {
       throw util::Error("{}: {}: not a regular file ({})", source, file.name, path.string());
@@ -255,7 +263,17 @@ std::vector<util::Checksums> verify_listed_files(const SourceControl& control,
                           hash_label(kind), listed, actual.get(kind));
       }
     }
-    out.push_back(std::move(actual));
+    out.push_back({std::move(path), std::move(actual)});
+  }
+  return out;
+}
+
+std::vector<util::Checksums> verify_listed_files(const SourceControl& control,
+                                                 const std::filesystem::path& dir)
+{
+  std::vector<util::Checksums> out;
+  for (auto& found : find_listed_files(control, dir, {})) {
+    out.push_back(std::move(found.checksums));
   }
   return out;
 }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,5 +45,17 @@ SourceControl parse_source_control(std::string raw, const std::filesystem::path&
 // the control file and what differs. Returns the files' full checksums.
 std::vector<util::Checksums> verify_listed_files(const SourceControl& control,
                                                  const std::filesystem::path& dir);
+
+// The same, where a file missing from `dir` may be found `elsewhere` (which
+// returns a path to try, or nothing): an upload of a second Debian revision
+// leaves out the orig tarball the archive has (dpkg-genchanges without -sa).
+struct FoundFile {
+  std::filesystem::path path;
+  util::Checksums checksums;
+};
+using FileLocator = std::function<std::optional<std::filesystem::path>(const ListedFile&)>;
+std::vector<FoundFile> find_listed_files(const SourceControl& control,
+                                         const std::filesystem::path& dir,
+                                         const FileLocator& elsewhere);
 
 } // namespace prepo::repo

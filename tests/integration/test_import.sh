@@ -382,6 +382,31 @@ test_import_dsc_over_http() {
   done
 }
 
+test_import_changes_over_http() {
+  # A signed .changes naming a source package and a binary: every listed
+  # file is fetched from beside it, checked, and included.
+  local root="$TESTDIR/roots/recovered" d="$WWW/changes"
+  mkdir -p "$d" "$IN/upload"
+  local dsc deb f
+  dsc=$(make_source_pkg "$IN/upload" upload 1.0-1)
+  deb=$(make_deb "$IN/upload" upload-bin 1.0-1 amd64 "Source: upload")
+  make_changes "$IN/upload/upload_1.0-1_amd64.changes" upload 1.0-1 "$dsc" "$deb" >/dev/null
+  for f in upload_1.0-1.dsc upload_1.0.orig.tar.gz upload_1.0-1.debian.tar.xz "$(basename "$deb")"; do
+    cp "$IN/upload/$f" "$d/"
+  done
+  gpg --batch --yes --local-user "$FARM_FPR" --clearsign -o "$d/upload_1.0-1_amd64.changes" \
+    "$IN/upload/upload_1.0-1_amd64.changes" 2>/dev/null || fail "signing the .changes failed"
+
+  run_ok prepo_r "$root" import dev/skaro "$URL/changes/upload_1.0-1_amd64.changes" --keyring "$FARM_KEY"
+  assert_contains "$(prepo_r "$root" list dev/skaro upload)" "upload 1.0-1 source main"
+  assert_contains "$(prepo_r "$root" list dev/skaro upload-bin)" "upload-bin 1.0-1 amd64 main"
+  # Each package is recorded as coming from its own URL.
+  assert_contains "$(prepo_r "$root" list dev/skaro upload-bin)" "$URL/changes/$(basename "$deb")"
+  assert_files_equal "$d/$(basename "$deb")" \
+    "$root/public/dev/pool/skaro/main/u/upload/$(basename "$deb")"
+  run_ok prepo_r "$root" check
+}
+
 test_import_dsc_refusals() {
   local root="$TESTDIR/roots/recovered" before
   before=$(root_hash "$root")

@@ -18,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include "repo/check.hpp"
 #include "repo/config.hpp"
 #include "repo/database.hpp"
 #include "repo/include.hpp"
@@ -211,6 +212,20 @@ protected:
     repo::Session::Options options;
     options.lock_timeout = std::chrono::milliseconds(2000);
     return std::make_unique<repo::Session>(*root_, options, progress_);
+  }
+
+  // prepo check after an operation: no problem, whatever the notes.
+  void expect_healthy(const std::string& where, bool verify_hashes = true)
+  {
+    repo::Reader reader(root());
+    repo::CheckOptions options;
+    options.verify_hashes = verify_hashes;
+    const auto report = repo::check_root(reader, options, progress_);
+    std::string problems;
+    for (const auto& problem : report.problems) {
+      problems += problem + "\n";
+    }
+    EXPECT_TRUE(report.ok()) << "prepo check after " << where << ":\n" << problems;
   }
 
   // A binary package built by dpkg-deb into work()/<subdir>/.

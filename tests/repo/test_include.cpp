@@ -319,5 +319,93 @@ TEST_F(Include, SourcePackage)
   }
 }
 
+TEST_F(Include, ASecondRevisionFindsItsOrigTarballInTheStore)
+{
+  // dpkg-buildpackage leaves the orig tarball out of every upload after
+  // the first revision: the archive has it. include takes it from the
+  // store, by the .dsc's SHA256, after checking every listed sum.
+  if (!have_tool("dpkg-source")) {
+    GTEST_SKIP() << "dpkg-source is not installed";
+  }
+  const auto first = work() / "first";
+  const auto second = work() / "second";
+  const auto upload = work() / "upload";
+  fs::create_directories(first);
+  fs::create_directories(second);
+  fs::create_directories(upload);
+  include({build_source(first, "gamma", "1.0", "1")});
+  // Revision 2 over the same orig tarball, as a maintainer makes it.
+  const auto q = [](const fs::path& p) { return shell_quote(p.string()); };
+  fs::copy_file(first / "gamma_1.0.orig.tar.gz", second / "gamma_1.0.orig.tar.gz");
+  run_or_throw("cd " + q(second) + " && dpkg-source -x " + q(first / "gamma_1.0-1.dsc") +
+               " gamma-1.0 >/dev/null 2>&1");
+  const auto changelog = second / "gamma-1.0/debian/changelog";
+  write_text(changelog, "gamma (1.0-2) unstable; urgency=medium\n\n  * Second.\n\n"
+                        " -- Jane Doe <jane@example.com>  Tue, 02 Jan 2024 00:00:00 +0000\n\n" +
+                            util::read_file(changelog));
+  run_or_throw("cd " + q(second) + " && dpkg-source -b gamma-1.0 >/dev/null 2>&1");
+  for (const auto* name : {"gamma_1.0-2.dsc", "gamma_1.0-2.debian.tar.xz"}) {
+    fs::copy_file(second / name, upload / name);
+  }
+
+  const auto result = include({upload / "gamma_1.0-2.dsc"});
+  EXPECT_EQ(result.replaced, 1u);
+  const auto sources = util::read_file(top() / "main/source/Sources");
+  EXPECT_TRUE(contains(sources, "Version: 1.0-2\n")) << sources;
+  EXPECT_TRUE(contains(sources, util::checksum_file(first / "gamma_1.0.orig.tar.gz").sha256 +
+                                    " " + std::to_string(fs::file_size(first / "gamma_1.0.orig.tar.gz")) +
+                                    " gamma_1.0.orig.tar.gz"))
+      << sources;
+  EXPECT_TRUE(fs::exists(farm_dir() / "pool/skaro/main/g/gamma/gamma_1.0.orig.tar.gz"));
+  expect_healthy("a second revision without its orig");
+
+  // A tarball the store does not hold is still missing, named with where
+  // it was looked for.
+  fs::remove(upload / "gamma_1.0-2.dsc");
+  write_text(second / "gamma-1.0/debian/changelog",
+             "gamma (1.1-1) unstable; urgency=medium\n\n  * New upstream.\n\n"
+             " -- Jane Doe <jane@example.com>  Wed, 03 Jan 2024 00:00:00 +0000\n\n" +
+                 util::read_file(changelog));
+  run_or_throw("cd " + q(second) + " && mv gamma-1.0 gamma-1.1 && tar czf gamma_1.1.orig.tar.gz "
+               "--exclude=debian gamma-1.1 && dpkg-source -b gamma-1.1 >/dev/null 2>&1");
+  fs::copy_file(second / "gamma_1.1-1.dsc", upload / "gamma_1.1-1.dsc");
+  const auto message = error_of([&] { include({upload / "gamma_1.1-1.dsc"}); });
+  EXPECT_TRUE(contains(message, "gamma_1.1.orig.tar.gz: missing (expected at")) << message;
+  EXPECT_TRUE(contains(message, "and not in the archive")) << message;
+}
+
+TEST_F(Include, ADscIsPooledUnderItsCanonicalName)
+{
+  // Under any other name, a changed .dsc of the same version would sit
+  // beside the first one and replace it silently.
+  if (!have_tool("dpkg-source")) {
+    GTEST_SKIP() << "dpkg-source is not installed";
+  }
+  const auto src = work() / "src";
+  const auto renamed = work() / "renamed";
+  fs::create_directories(src);
+  fs::create_directories(renamed);
+  const auto dsc = build_source(src, "nat", "2.0", "");
+  fs::copy_file(dsc, renamed / "other.dsc");
+  fs::copy_file(src / "nat_2.0.tar.xz", renamed / "nat_2.0.tar.xz");
+  include({renamed / "other.dsc"});
+  const auto pool = farm_dir() / "pool/skaro/main/n/nat";
+  EXPECT_TRUE(fs::exists(pool / "nat_2.0.dsc"));
+  EXPECT_FALSE(fs::exists(pool / "other.dsc"));
+  const auto sources = util::read_file(top() / "main/source/Sources");
+  EXPECT_TRUE(contains(sources, " nat_2.0.dsc\n")) << sources;
+  EXPECT_FALSE(contains(sources, "other.dsc")) << sources;
+  // The same bytes under the usual name: nothing to do.
+  EXPECT_EQ(include({dsc}).unchanged, 1u);
+
+  auto text = util::read_file(dsc);
+  text.replace(text.find("Standards-Version: 4.6.2"), 24, "Standards-Version: 4.7.0");
+  write_text(renamed / "other.dsc", text);
+  const auto message = error_of([&] { include({renamed / "other.dsc"}); });
+  EXPECT_TRUE(contains(message, "pool/skaro/main/n/nat/nat_2.0.dsc is already in the pool with "
+                                "other bytes"))
+      << message;
+}
+
 } // namespace
 } // namespace prepo::test

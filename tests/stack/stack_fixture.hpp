@@ -408,17 +408,6 @@ protected:
     return root().store_dir() / sha.substr(0, 2) / sha;
   }
 
-  // prepo check after an operation: no problem, whatever the notes.
-  void expect_healthy(const std::string& where, bool verify_hashes = true)
-  {
-    repo::Reader reader(root());
-    repo::CheckOptions options;
-    options.verify_hashes = verify_hashes;
-    const auto report = repo::check_root(reader, options, progress_);
-    EXPECT_TRUE(report.ok()) << "prepo check after " << where << ":\n"
-                             << joined_lines(report.problems);
-  }
-
   // Makes `parent`'s `dist` what `changes` say, through FarmUpdate alone.
   std::uint64_t apply(const std::string& parent, const std::vector<stack::SlotChange>& changes)
   {
