@@ -92,4 +92,13 @@ std::string clash_message(std::string_view input, std::string_view pool_path,
                      pool_sha256, new_sha256);
 }
 
+std::string sibling_clash_message(std::string_view input, std::string_view other_path,
+                                  std::string_view other_sha256, std::string_view new_sha256)
+{
+  return fmt::format("{}: the distribution already has this file name as {} with other bytes "
+                     "(pool SHA256 {}, this file SHA256 {}); a file name means one byte string "
+                     "in a whole distribution: give it a new version, or remove the other first",
+                     input, other_path, other_sha256, new_sha256);
+}
+
 } // namespace prepo::pool

@@ -59,5 +59,9 @@ private:
 std::string clash_message(std::string_view input, std::string_view pool_path,
                           std::string_view pool_sha256, std::string_view new_sha256,
                           bool retired = false);
+// The same name in another component of the distribution (`other_path`)
+// with other bytes: --replace cannot help, the other copy would stay.
+std::string sibling_clash_message(std::string_view input, std::string_view other_path,
+                                  std::string_view other_sha256, std::string_view new_sha256);
 
 } // namespace prepo::pool

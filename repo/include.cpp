@@ -13,6 +13,7 @@
 #include "repo/farm_update.hpp"
 #include "repo/index_stanza.hpp"
 #include "repo/names.hpp"
+#include "repo/pool_names.hpp"
 #include "repo/publish.hpp"
 #include "repo/source_control.hpp"
 #include "repo/version.hpp"
@@ -385,11 +386,14 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
                           p.shown(), file.pool_path, it->second.second, file.sha256,
                           it->second.first);
       }
-      if (auto held = txn.pool_name(farm.name, file.pool_path);
-          held && held->sha256 != file.sha256) {
+      if (auto clash = find_pool_name_clash(txn, dist, p.record.component, file)) {
+        if (!clash->same_path) {
+          throw util::Error(pool::sibling_clash_message(p.shown(), clash->path,
+                                                        clash->held.sha256, file.sha256));
+        }
         if (!options.replace) {
-          throw util::Error(pool::clash_message(p.shown(), file.pool_path, held->sha256,
-                                                file.sha256, held->retired));
+          throw util::Error(pool::clash_message(p.shown(), file.pool_path, clash->held.sha256,
+                                                file.sha256, clash->held.retired));
         }
         replacing.emplace_back(file.pool_path, file.sha256);
       }

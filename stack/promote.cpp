@@ -6,6 +6,7 @@
 
 #include "pool/store.hpp"
 #include "repo/farm_update.hpp"
+#include "repo/pool_names.hpp"
 #include "repo/publish.hpp"
 #include "stack/name_filter.hpp"
 #include "util/error.hpp"
@@ -53,13 +54,15 @@ std::string refusal(const repo::DbTxn& txn, const repo::Distribution& target,
     throw util::Error("database: record {} is missing", change.slot.new_id);
   }
   for (const auto& file : record->files) {
-    if (auto held = txn.pool_name(target.farm, file.pool_path);
-        held && held->sha256 != file.sha256) {
-      return fmt::format("{}/{}: {} {} with other bytes (SHA256 {} in {}, {} in {})", child,
-                         target.codename, file.pool_path,
-                         held->retired ? fmt::format("was published in {} before", target.farm)
-                                       : fmt::format("is already in {}'s pool", target.farm),
-                         held->sha256, target.farm, file.sha256, child);
+    if (auto clash = repo::find_pool_name_clash(txn, target, change.component, file)) {
+      const auto& held = clash->held;
+      return fmt::format(
+        "{}/{}: {} {} with other bytes (SHA256 {} in {}, {} in {})", child, target.codename,
+        file.pool_path,
+        !clash->same_path ? fmt::format("is already in {}'s pool as {}", target.farm, clash->path)
+        : held.retired    ? fmt::format("was published in {} before", target.farm)
+                          : fmt::format("is already in {}'s pool", target.farm),
+        held.sha256, target.farm, file.sha256, child);
     }
   }
   return {};

@@ -162,6 +162,30 @@ TEST_F(Include, ClashIsRefusedNamingBothHashesAndNothingChanges)
   EXPECT_FALSE(fs::exists(object_path(new_sha))) << "refused bytes were stored";
 }
 
+TEST_F(Include, AFileNameMeansOneByteStringAcrossComponents)
+{
+  // hello_1.0-1_amd64.deb in main, then other bytes under that name into
+  // contrib: apt would list two different hello 1.0-1.
+  const auto original = make_deb("hello", "1.0-1");
+  include({original});
+  const auto rebuilt = make_deb("hello", "1.0-1", "amd64", "X-Rebuilt: yes\n", "rebuilt");
+  const auto before = everything();
+  repo::IncludeOptions options;
+  options.component = "contrib";
+  for (bool replace : {false, true}) {
+    options.replace = replace;
+    const auto message = error_of([&] { include({rebuilt}, options); });
+    EXPECT_TRUE(contains(message, "pool/skaro/main/h/hello/hello_1.0-1_amd64.deb")) << message;
+    EXPECT_TRUE(contains(message, util::checksum_file(original).sha256)) << message;
+    EXPECT_TRUE(contains(message, util::checksum_file(rebuilt).sha256)) << message;
+    EXPECT_TRUE(contains(message, "remove the other first")) << message;
+    expect_unchanged(before);
+  }
+  // The same bytes in a second component are the same file: accepted.
+  options.replace = false;
+  EXPECT_EQ(include({original}, options).added, 1u);
+}
+
 TEST_F(Include, ClashWithinOneBatchIsRefused)
 {
   const auto a = make_deb("hello", "1.0-1", "amd64", "", "a");

@@ -428,6 +428,22 @@ TEST_F(Promote, RefusesAPoolClashAndNamesBothSums)
   expect_unchanged(before, "a clash with a retired name");
 }
 
+TEST_F(Promote, RefusesTheSameFileNameWithOtherBytesInAnotherComponent)
+{
+  const auto in_dev = build1({"moved", "1.0", "amd64", "", "child bytes"});
+  const auto in_prod = build1({"moved", "1.0", "amd64", "", "parent bytes"});
+  repo::IncludeOptions contrib;
+  contrib.component = "contrib";
+  put("dev/skaro", {in_dev}, true, contrib);
+  put("prod/skaro", {in_prod});
+  const auto before = freeze();
+  const auto message = error_of([&] { promote("dev", "prod"); });
+  EXPECT_NE(message.find("as pool/skaro/main/m/moved/moved_1.0_amd64.deb"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find(util::checksum_file(in_prod).sha256), std::string::npos) << message;
+  expect_unchanged(before, "a clash across components");
+}
+
 TEST_F(Promote, PlanCarriesEveryRefusalAndDryRunShowsThem)
 {
   // Two clashes and one package the parent cannot publish.
