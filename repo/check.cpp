@@ -1,6 +1,7 @@
 #include "repo/check.hpp"
 
 #include <map>
+#include <set>
 #include <sys/stat.h>
 
 #include <fmt/format.h>
@@ -280,6 +281,27 @@ struct Checker {
     if (!pending.empty()) {
       report.notes.push_back(fmt::format(
         "{} unreferenced files wait to be unlinked by the next writing command", pending.size()));
+    }
+    // Objects no record knows: a command killed between storing files and
+    // committing leaves them. Harmless, so a note; a writer running now
+    // may also be about to record the ones it is storing.
+    std::set<std::string> pending_objects;
+    for (const auto& path : pending) {
+      if (path.starts_with("store/")) {
+        pending_objects.insert(fs::path(path).filename().string());
+      }
+    }
+    std::size_t unrecorded = 0;
+    store.for_each_object([&](const std::string& sha) {
+      if (!pending_objects.contains(sha) && !txn.object(sha)) {
+        ++unrecorded;
+      }
+    });
+    if (unrecorded > 0) {
+      report.notes.push_back(fmt::format(
+          "{} files in {} are not recorded (left by a killed command, or being stored by a running "
+          "one); prepo gc removes them",
+          unrecorded, store.dir().string()));
     }
   }
 };

@@ -160,5 +160,22 @@ TEST_F(Check, ChangedIndexIsAProblem)
   EXPECT_TRUE(any_contains(report.problems, packages.string())) << joined(report.problems);
 }
 
+// A kill between storing files and committing leaves objects no record
+// knows; gc removes them. A note, not a problem.
+TEST_F(Check, UnrecordedStoreObjectsAreANote)
+{
+  include({make_deb("hello", "1.0-1")});
+  for (const char* sha : {"ab00000000000000000000000000000000000000000000000000000000000000",
+                          "cd00000000000000000000000000000000000000000000000000000000000000"}) {
+    write_text(root().store_dir() / std::string(sha, 2) / sha, "left by a killed include\n");
+  }
+  const auto report = check();
+  EXPECT_TRUE(report.ok()) << joined(report.problems);
+  ASSERT_EQ(report.notes.size(), 1u) << joined(report.notes);
+  EXPECT_EQ(report.notes[0], "2 files in " + root().store_dir().string() +
+                                 " are not recorded (left by a killed command, or being stored by "
+                                 "a running one); prepo gc removes them");
+}
+
 } // namespace
 } // namespace prepo::test
