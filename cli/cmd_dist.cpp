@@ -54,13 +54,7 @@ void add_dist_command(CLI::App& app, Context& ctx)
       d.description = args->description;
       d.components = args->components;
       d.valid_for = args->valid_for;
-      for (const auto& arch : args->architectures) {
-        if (arch == "source") {
-          d.has_source = true;
-        } else {
-          d.architectures.push_back(arch);
-        }
-      }
+      d.architectures = args->architectures; // "source" included: add_distribution sorts it out
       if (!args->sign_with.empty()) {
         // Resolve now: a typo should fail here, not at the first publish.
         util::gpg::resolve_signing_key({args->sign_with, ""});

@@ -1,12 +1,14 @@
 // prepo's front end: a table from command names to the files that define
 // them. Parsing is CLI11's; the work is libprepo's.
 #include <cstdio>
-#include <cstring>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "cli/context.hpp"
 #include "cli/terminal_progress.hpp"
+#include "util/command_line.hpp"
 #include "util/error.hpp"
 
 namespace prepo::cli {
@@ -56,26 +58,19 @@ std::string json_quote(std::string_view s)
   return out + "\"";
 }
 
-// The command line as generations record it: arguments joined by spaces,
-// cut after about 2 KB with a count of the rest. An include of 10,000 files
-// would otherwise store 600 KB in every generation, and hold it several
-// times at the include's memory peak; the generation's change lists every
-// package anyway.
+// The command line as generations record it: cut after about 2 KB. An
+// include of 10,000 files would otherwise store 600 KB in every generation,
+// and hold it several times at the include's memory peak; the generation's
+// change lists every package anyway.
 namespace {
 
 std::string recorded_command(int argc, char** argv)
 {
-  constexpr std::size_t keep = 2048;
-  std::string out = "prepo";
+  std::vector<std::string_view> args{"prepo"};
   for (int i = 1; i < argc; ++i) {
-    if (out.size() + 1 + std::strlen(argv[i]) > keep) {
-      out += fmt::format(" ... ({} more arguments)", argc - i);
-      break;
-    }
-    out += ' ';
-    out += argv[i];
+    args.emplace_back(argv[i]);
   }
-  return out;
+  return util::cut_command_line(args, 2048);
 }
 
 } // namespace

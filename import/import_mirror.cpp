@@ -113,7 +113,9 @@ void create_distribution(repo::Session& session, const ImportMirrorOptions& opti
   for (const auto& arch : release.architectures) {
     if (arch == "source") {
       d.has_source = wanted(options.architectures, arch);
-    } else if (wanted(options.architectures, arch)) {
+    } else if (wanted(options.architectures, arch) &&
+               std::find(d.architectures.begin(), d.architectures.end(), arch) ==
+                   d.architectures.end()) {
       d.architectures.push_back(arch);
     }
   }

@@ -80,6 +80,20 @@ void ContentStore::link_into(std::string_view sha256, const fs::path& destinatio
   util::link_or_copy(object_path(sha256), destination);
 }
 
+void ContentStore::for_each_object(const std::function<void(const std::string&)>& fn) const
+{
+  std::error_code ec;
+  for (const auto& shard : fs::directory_iterator(dir_, ec)) {
+    std::error_code inner;
+    for (const auto& entry : fs::directory_iterator(shard.path(), inner)) {
+      auto name = entry.path().filename().string();
+      if (name.size() == 64) {
+        fn(name);
+      }
+    }
+  }
+}
+
 std::string clash_message(std::string_view input, std::string_view pool_path,
                           std::string_view pool_sha256, std::string_view new_sha256,
                           bool retired)

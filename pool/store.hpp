@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -48,6 +49,10 @@ public:
 
   // Hard-link the object to `destination` (creating directories).
   void link_into(std::string_view sha256, const fs::path& destination) const;
+
+  // Calls fn(sha256) for each object file present, in no order (temporary
+  // files of an add in progress are skipped).
+  void for_each_object(const std::function<void(const std::string& sha256)>& fn) const;
 
 private:
   fs::path dir_;

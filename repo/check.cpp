@@ -1,14 +1,18 @@
 #include "repo/check.hpp"
 
+#include <expected>
 #include <map>
+#include <set>
 #include <sys/stat.h>
 
 #include <fmt/format.h>
 
 #include "pool/store.hpp"
 #include "repo/deb822.hpp"
+#include "repo/publish.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/gpg.hpp"
 
 namespace prepo::repo {
 
@@ -21,6 +25,7 @@ struct Checker {
   CheckReport report;
   DbTxn txn{reader.db, util::lmdb::Txn::Mode::read};
   pool::ContentStore store{reader.root.store_dir()};
+  std::map<std::string, std::expected<std::string, std::string>> public_keys; // by SignWith
 
   template <typename... Args>
   void problem(fmt::format_string<Args...> f, Args&&... args)
@@ -185,19 +190,32 @@ struct Checker {
           continue;
         }
         const auto top = reader.root.farm_dir(farm.name) / "dists" / dist->codename;
-        check_release(farm.name, top);
+        // The tree shows the stanza it was published from; after an edit
+        // SignWith may not be what signed it.
+        const bool stanza_current = info->config_digest == config_digest(*dist);
+        if (!stanza_current) {
+          report.notes.push_back(fmt::format(
+              "{}: its stanza in {} changed since it was published{}; 'prepo publish {}' or the "
+              "next command in farm {} publishes it",
+              dist->full_name(), reader.root.distributions_file().string(),
+              dist->sign_with.empty() ? "" : " (signatures not checked until then)", farm.name,
+              farm.name));
+        }
+        check_release(farm.name, top, stanza_current ? dist->sign_with : std::string());
       }
     }
   }
 
-  void check_release(const std::string& farm, const fs::path& top)
+  void check_release(const std::string& farm, const fs::path& top, const std::string& sign_with)
   {
     auto release_text = util::read_file_if_exists(top / "Release");
     if (!release_text) {
       problem("{}: missing", (top / "Release").string());
       return;
     }
-    if (auto inrelease = util::read_file_if_exists(top / "InRelease")) {
+    if (!sign_with.empty()) {
+      check_signatures(top, *release_text, sign_with);
+    } else if (auto inrelease = util::read_file_if_exists(top / "InRelease")) {
       auto body = strip_clearsign(*inrelease, (top / "InRelease").string());
       // The newline before the signature armor belongs to the armor (RFC 4880 7.1).
       if (body.body + "\n" != *release_text) {
@@ -235,6 +253,64 @@ struct Checker {
       } else if (name == "Sources") {
         check_index_files(farm, path, *data, true);
       }
+    }
+  }
+
+  // A signed distribution's InRelease and Release.gpg are there and verify
+  // with the key SignWith names, as apt will verify them, and InRelease
+  // signs Release's very text. The key is taken from the GNUPGHOME publish
+  // signs with, and is the only key trusted.
+  void check_signatures(const fs::path& top, const std::string& release_text,
+                        const std::string& sign_with)
+  {
+    const auto inrelease_path = top / "InRelease";
+    const auto detached_path = top / "Release.gpg";
+    const auto inrelease = util::read_file_if_exists(inrelease_path);
+    const auto detached = util::read_file_if_exists(detached_path);
+    if (!inrelease) {
+      problem("{}: missing (the distribution is signed: SignWith {})", inrelease_path.string(),
+              sign_with);
+    }
+    if (!detached) {
+      problem("{}: missing (the distribution is signed: SignWith {})", detached_path.string(),
+              sign_with);
+    }
+    if (!inrelease && !detached) {
+      return;
+    }
+    // Distributions often share a key: export it once.
+    auto [it, added] = public_keys.try_emplace(sign_with);
+    if (added) {
+      try {
+        it->second = util::gpg::export_public_key({sign_with, ""});
+      } catch (const util::Error& e) {
+        it->second = std::unexpected(std::string(e.what()));
+      }
+    }
+    if (!it->second) {
+      problem("{}: signatures not verified: {}", top.string(), it->second.error());
+      return;
+    }
+    const std::string& key = *it->second;
+    auto verify = [&](const fs::path& path, auto&& run) {
+      try {
+        const auto result = run();
+        if (!result.any_valid()) {
+          problem("{}: no valid signature by SignWith {} ({})", path.string(), sign_with,
+                  result.describe());
+        } else if (result.signed_text != release_text) {
+          problem("{}: signed text differs from Release", path.string());
+        }
+      } catch (const util::Error& e) {
+        problem("{}: does not verify: {}", path.string(), e.what());
+      }
+    };
+    if (inrelease) {
+      verify(inrelease_path, [&] { return util::gpg::verify_clearsigned_by_key(*inrelease, key); });
+    }
+    if (detached) {
+      verify(detached_path,
+             [&] { return util::gpg::verify_detached_by_key(release_text, *detached, key); });
     }
   }
 
@@ -280,6 +356,27 @@ struct Checker {
     if (!pending.empty()) {
       report.notes.push_back(fmt::format(
         "{} unreferenced files wait to be unlinked by the next writing command", pending.size()));
+    }
+    // Objects no record knows: a command killed between storing files and
+    // committing leaves them. Harmless, so a note; a writer running now
+    // may also be about to record the ones it is storing.
+    std::set<std::string> pending_objects;
+    for (const auto& path : pending) {
+      if (path.starts_with("store/")) {
+        pending_objects.insert(fs::path(path).filename().string());
+      }
+    }
+    std::size_t unrecorded = 0;
+    store.for_each_object([&](const std::string& sha) {
+      if (!pending_objects.contains(sha) && !txn.object(sha)) {
+        ++unrecorded;
+      }
+    });
+    if (unrecorded > 0) {
+      report.notes.push_back(fmt::format(
+          "{} files in {} are not recorded (left by a killed command, or being stored by a running "
+          "one); prepo gc removes them",
+          unrecorded, store.dir().string()));
     }
   }
 };

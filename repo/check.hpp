@@ -2,8 +2,9 @@
 // from the slots and kept generations), against the store (every object
 // present, right size, right SHA256), and against the published tree
 // (every file a Release lists matches it; every pool file an index lists
-// matches the index). Problems fail the check; notes (a publish not yet
-// done, leftovers a killed command will clean) do not.
+// matches the index; a signed distribution's InRelease and Release.gpg
+// verify with its SignWith key and sign Release). Problems fail the check;
+// notes (a publish not yet done, leftovers a killed command left) do not.
 #pragma once
 
 #include <string>

@@ -38,10 +38,11 @@ std::vector<std::string> split_words(std::string_view value)
   return out;
 }
 
+// A value written to conf/ by prepo: on one line, since a newline would let
+// one value write another field (e.g. a Description carrying
+// "SignWith: ..."). Values loaded or added passed single_line() already.
 void append(std::string& out, std::string_view name, std::string_view value)
 {
-  // A newline would let one value write another field (e.g. a Description
-  // carrying "SignWith: ..."), so configuration values are single lines.
   if (value.find_first_of("\r\n") != std::string_view::npos) {
     throw util::Error("{}: value must be a single line: '{}'", name,
                       value.substr(0, value.find_first_of("\r\n")));
@@ -51,12 +52,63 @@ void append(std::string& out, std::string_view name, std::string_view value)
   }
 }
 
-void require_simple_name(std::string_view value, std::string_view what, std::string_view source)
+void put(Stanza& stanza, std::string_view name, std::string value)
+{
+  if (!value.empty()) {
+    stanza.fields().push_back({std::string(name), std::move(value)});
+  }
+}
+
+// An optional field whose value is one line: a continuation line would
+// turn into a second line of a Release field, or of conf/ when prepo
+// writes the value back.
+std::string single_line(const Stanza& stanza, std::string_view name, std::string_view where)
+{
+  auto value = stanza.get(name);
+  if (!value) {
+    return {};
+  }
+  if (const auto nl = value->find_first_of("\r\n"); nl != std::string_view::npos) {
+    throw util::Error("{}: {} must be a single line: '{}' continues on the next line", where, name,
+                      printable_name(value->substr(0, nl)));
+  }
+  return std::string(*value);
+}
+
+void require_simple_name(std::string_view value, std::string_view what, std::string_view where)
 {
   if (!is_valid_simple_name(value)) {
     throw util::Error("{}: invalid {} name '{}' (use lowercase letters, digits, '.', '_', '-')",
-                      source, what, value);
+                      where, what, printable_name(value));
   }
+}
+
+void require_architecture_name(std::string_view value, std::string_view where)
+{
+  if (!is_valid_architecture_name(value)) {
+    throw util::Error("{}: invalid architecture name '{}' (Debian architectures are lowercase "
+                      "letters, digits and '-')",
+                      where, printable_name(value));
+  }
+}
+
+// A list field (Components, Architectures): present, not empty, no name
+// twice. A repeated name would be published twice: two writers of one
+// index path, and a publish that fails until conf/ is corrected.
+std::vector<std::string> name_list(const Stanza& stanza, std::string_view name,
+                                   std::string_view where)
+{
+  auto names = split_words(stanza.require(name, where));
+  if (names.empty()) {
+    throw util::Error("{}: {} is empty", where, name);
+  }
+  std::set<std::string_view> seen;
+  for (const auto& item : names) {
+    if (!seen.insert(item).second) {
+      throw util::Error("{}: {} lists '{}' twice", where, name, printable_name(item));
+    }
+  }
+  return names;
 }
 
 std::string optional_field(const Stanza& stanza, std::string_view name)
@@ -96,34 +148,37 @@ Farm parse_farm(const Stanza& stanza, const std::string& source)
   Farm farm;
   farm.name = std::string(stanza.require("Farm", source));
   require_simple_name(farm.name, "farm", source);
-  farm.description = optional_field(stanza, "Description");
+  const auto where = fmt::format("{}: farm {}", source, farm.name);
+  farm.description = single_line(stanza, "Description", where);
   const auto visibility = optional_field(stanza, "Visibility");
   if (visibility == "private") {
     farm.is_private = true;
   } else if (!visibility.empty() && visibility != "public") {
-    throw util::Error("{}: farm {}: Visibility must be public or private, not '{}'", source,
-                      farm.name, visibility);
+    throw util::Error("{}: Visibility must be public or private, not '{}'", where,
+                      printable_name(visibility));
   }
   if (auto keep = stanza.get("Keep-Generations")) {
     unsigned n = 0;
     auto [end, ec] = std::from_chars(keep->data(), keep->data() + keep->size(), n);
     if (ec != std::errc() || end != keep->data() + keep->size() || n < 3) {
-      throw util::Error("{}: farm {}: Keep-Generations must be a number >= 3 (by-hash serves "
+      throw util::Error("{}: Keep-Generations must be a number >= 3 (by-hash serves "
                         "the two publishes before the current one), not '{}'",
-                        source, farm.name, *keep);
+                        where, printable_name(*keep));
     }
     farm.keep_generations = n;
   }
   farm.children = split_words(optional_field(stanza, "Children"));
-  farm.remote = optional_field(stanza, "Remote");
+  farm.remote = single_line(stanza, "Remote", where);
   farm.keyrings = split_words(optional_field(stanza, "Keyring"));
   if (!farm.remote.empty() && farm.keyrings.empty()) {
-    throw util::Error("{}: farm {}: a Remote farm needs a Keyring to verify it with", source,
-                      farm.name);
+    throw util::Error("{}: a Remote farm needs a Keyring to verify it with", where);
   }
   return farm;
 }
 
+// Every check a distribution gets, whether it comes from conf/ or from
+// `prepo dist add` (through dist_stanza): `source` names the file and,
+// when loading, the stanza.
 Distribution parse_distribution(const Stanza& stanza, const std::string& source)
 {
   require_known_fields(stanza,
@@ -133,32 +188,94 @@ Distribution parse_distribution(const Stanza& stanza, const std::string& source)
   Distribution dist;
   dist.farm = std::string(stanza.require("Farm", source));
   dist.codename = std::string(stanza.require("Codename", source));
-  require_simple_name(dist.farm, "farm", source);
-  require_simple_name(dist.codename, "distribution", source);
-  dist.suite = optional_field(stanza, "Suite");
-  dist.version = optional_field(stanza, "Version");
-  dist.origin = optional_field(stanza, "Origin");
-  dist.label = optional_field(stanza, "Label");
-  dist.description = optional_field(stanza, "Description");
-  dist.sign_with = optional_field(stanza, "SignWith");
-  dist.valid_for = optional_field(stanza, "Valid-For");
-  parse_duration(dist.valid_for, source + ": " + dist.full_name());
-  dist.components = split_words(stanza.require("Components", source));
-  for (const auto& c : dist.components) {
-    require_simple_name(c, "component", source);
+  const auto where = fmt::format("{}: {}", source, printable_name(dist.full_name()));
+  require_simple_name(dist.farm, "farm", where);
+  require_simple_name(dist.codename, "distribution", where);
+  dist.suite = single_line(stanza, "Suite", where);
+  if (!dist.suite.empty() && !is_valid_suite_name(dist.suite)) {
+    throw util::Error("{}: invalid Suite '{}' (one word of letters, digits, '.', '_', '~', '+', "
+                      "'-', starting with a letter or digit)",
+                      where, printable_name(dist.suite));
   }
-  for (auto& arch : split_words(stanza.require("Architectures", source))) {
-    require_simple_name(arch, "architecture", source);
+  dist.version = single_line(stanza, "Version", where);
+  dist.origin = single_line(stanza, "Origin", where);
+  dist.label = single_line(stanza, "Label", where);
+  dist.description = single_line(stanza, "Description", where);
+  dist.sign_with = single_line(stanza, "SignWith", where);
+  dist.valid_for = single_line(stanza, "Valid-For", where);
+  parse_duration(dist.valid_for, where);
+  dist.components = name_list(stanza, "Components", where);
+  for (const auto& c : dist.components) {
+    require_simple_name(c, "component", where);
+  }
+  for (auto& arch : name_list(stanza, "Architectures", where)) {
+    require_architecture_name(arch, where);
     if (arch == "source") {
       dist.has_source = true;
     } else {
       dist.architectures.push_back(std::move(arch));
     }
   }
-  if (dist.components.empty()) {
-    throw util::Error("{}: {}: Components is empty", source, dist.full_name());
-  }
   return dist;
+}
+
+// The fields of a Distribution or a Farm as their conf/ stanza, for
+// to_text and for the checks of parse_*: what add_* accepts loads back.
+// List items are written one word each; one holding a blank or nothing is
+// refused here, as joining it would make other words.
+Stanza dist_stanza(const Distribution& d, std::string_view where)
+{
+  auto list = [&](std::string_view field, std::vector<std::string> items) {
+    for (const auto& item : items) {
+      if (item.empty() || item.find_first_of(" \t\r\n") != std::string::npos) {
+        throw util::Error("{}: {}: invalid name '{}' in {}", where, d.full_name(),
+                          printable_name(item), field);
+      }
+    }
+    return join(items);
+  };
+  Stanza s;
+  put(s, "Farm", d.farm);
+  put(s, "Codename", d.codename);
+  put(s, "Suite", d.suite);
+  put(s, "Version", d.version);
+  put(s, "Origin", d.origin);
+  put(s, "Label", d.label);
+  put(s, "Description", d.description);
+  put(s, "Components", list("Components", d.components));
+  auto arches = d.architectures;
+  if (d.has_source) {
+    arches.emplace_back("source");
+  }
+  put(s, "Architectures", list("Architectures", arches));
+  put(s, "SignWith", d.sign_with);
+  put(s, "Valid-For", d.valid_for);
+  return s;
+}
+
+Stanza farm_stanza(const Farm& f)
+{
+  Stanza s;
+  put(s, "Farm", f.name);
+  put(s, "Description", f.description);
+  put(s, "Visibility", f.is_private ? "private" : "public");
+  if (f.keep_generations != 10) {
+    put(s, "Keep-Generations", std::to_string(f.keep_generations));
+  }
+  put(s, "Children", join(f.children));
+  put(s, "Remote", f.remote);
+  put(s, "Keyring", join(f.keyrings));
+  return s;
+}
+
+// The stanza's text, every value on one line.
+std::string stanza_text(const Stanza& stanza)
+{
+  std::string out;
+  for (const auto& field : stanza.fields()) {
+    append(out, field.name, field.value);
+  }
+  return out;
 }
 
 } // namespace
@@ -205,38 +322,12 @@ std::vector<std::string> Distribution::concrete_architectures() const
 
 std::string Distribution::to_text() const
 {
-  std::string out;
-  append(out, "Farm", farm);
-  append(out, "Codename", codename);
-  append(out, "Suite", suite);
-  append(out, "Version", version);
-  append(out, "Origin", origin);
-  append(out, "Label", label);
-  append(out, "Description", description);
-  append(out, "Components", join(components));
-  auto arches = architectures;
-  if (has_source) {
-    arches.emplace_back("source");
-  }
-  append(out, "Architectures", join(arches));
-  append(out, "SignWith", sign_with);
-  append(out, "Valid-For", valid_for);
-  return out;
+  return stanza_text(dist_stanza(*this, "conf/distributions"));
 }
 
 std::string Farm::to_text() const
 {
-  std::string out;
-  append(out, "Farm", name);
-  append(out, "Description", description);
-  append(out, "Visibility", is_private ? "private" : "public");
-  if (keep_generations != 10) {
-    append(out, "Keep-Generations", std::to_string(keep_generations));
-  }
-  append(out, "Children", join(children));
-  append(out, "Remote", remote);
-  append(out, "Keyring", join(keyrings));
-  return out;
+  return stanza_text(farm_stanza(*this));
 }
 
 namespace {
@@ -283,24 +374,21 @@ std::string edit_children(std::string_view text, const std::string& farm,
 Config Config::load(const Root& root)
 {
   Config config;
-  const auto farms_source = root.farms_file().string();
+  config.farms_source_ = root.farms_file().string();
   config.farms_text_ = util::read_file(root.farms_file(), 16 << 20);
-  auto farm_stanzas = parse_deb822(config.farms_text_, farms_source, true);
+  auto farm_stanzas = parse_deb822(config.farms_text_, config.farms_source_, true);
   for (std::size_t i = 0; i < farm_stanzas.size(); ++i) {
-    config.add_farm(parse_farm(farm_stanzas[i], stanza_source(farms_source, i)));
+    const auto where = stanza_source(config.farms_source_, i);
+    config.insert_farm(parse_farm(farm_stanzas[i], where), where);
   }
-  const auto dists_source = root.distributions_file().string();
+  config.dists_source_ = root.distributions_file().string();
   config.dists_text_ = util::read_file(root.distributions_file(), 16 << 20);
-  auto dist_stanzas = parse_deb822(config.dists_text_, dists_source, true);
+  auto dist_stanzas = parse_deb822(config.dists_text_, config.dists_source_, true);
   for (std::size_t i = 0; i < dist_stanzas.size(); ++i) {
-    auto dist = parse_distribution(dist_stanzas[i], stanza_source(dists_source, i));
-    if (!config.find_farm(dist.farm)) {
-      throw util::Error("{}: distribution {} names unknown farm '{}'", dists_source,
-                        dist.full_name(), dist.farm);
-    }
-    config.add_distribution(std::move(dist));
+    const auto where = stanza_source(config.dists_source_, i);
+    config.insert_distribution(parse_distribution(dist_stanzas[i], where), where);
   }
-  config.check_children(farms_source);
+  config.check_children(config.farms_source_);
   config.loaded_farms_ = config.farms_.size();
   config.loaded_dists_ = config.distributions_.size();
   return config;
@@ -435,10 +523,18 @@ std::vector<const Distribution*> Config::distributions_of(std::string_view farm)
 
 void Config::add_farm(Farm farm)
 {
-  // Through the parser, so that conf/ never holds what loading would refuse.
-  farm = parse_farm(parse_single_stanza(farm.to_text(), "farm " + farm.name), "farm " + farm.name);
+  // Through the parser, so that conf/ never holds what loading would refuse:
+  // first for its messages, then as load() will read the text back.
+  const auto stanza = farm_stanza(farm);
+  parse_farm(stanza, farms_source_);
+  insert_farm(parse_farm(parse_single_stanza(stanza_text(stanza), farms_source_), farms_source_),
+              farms_source_);
+}
+
+void Config::insert_farm(Farm farm, const std::string& where)
+{
   if (find_farm(farm.name)) {
-    throw util::Error("farm '{}' already exists", farm.name);
+    throw util::Error("{}: farm '{}' already exists", where, farm.name);
   }
   farms_.push_back(std::move(farm));
 }
@@ -459,12 +555,23 @@ void Config::set_children(const std::string& name, std::vector<std::string> chil
 
 void Config::add_distribution(Distribution dist)
 {
-  // Through the parser, so that conf/ never holds what loading would refuse.
-  dist = parse_distribution(parse_single_stanza(dist.to_text(), dist.full_name()),
-                            dist.full_name());
+  // As add_farm: checked with messages naming the file, then read back.
+  const auto stanza = dist_stanza(dist, dists_source_);
+  parse_distribution(stanza, dists_source_);
+  insert_distribution(
+      parse_distribution(parse_single_stanza(stanza_text(stanza), dists_source_), dists_source_),
+      dists_source_);
+}
+
+void Config::insert_distribution(Distribution dist, const std::string& where)
+{
+  if (!find_farm(dist.farm)) {
+    throw util::Error("{}: distribution {} names unknown farm '{}'", where, dist.full_name(),
+                      dist.farm);
+  }
   for (const auto& existing : distributions_) {
     if (existing.farm == dist.farm && existing.codename == dist.codename) {
-      throw util::Error("distribution '{}' already exists", dist.full_name());
+      throw util::Error("{}: distribution '{}' already exists", where, dist.full_name());
     }
   }
   distributions_.push_back(std::move(dist));

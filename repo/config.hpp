@@ -70,10 +70,18 @@ public:
   // Replaces a farm's children. save() then rewrites that farm's Children
   // line in place and leaves the rest of the file as written.
   void set_children(const std::string& farm, std::vector<std::string> children);
+  // `dist.architectures` may hold "source" as typed (`dist add
+  // --architectures amd64,source`): it becomes has_source, and a name
+  // given twice is refused like a repeated name in conf/distributions.
   void add_distribution(Distribution dist);
 
 private:
+  // `where` names the file (and stanza) for the error a duplicate makes.
+  void insert_farm(Farm farm, const std::string& where);
+  void insert_distribution(Distribution dist, const std::string& where);
   void check_children(const std::string& source) const;
+  // For messages; a Config not loaded from a root (tests) says "conf/...".
+  std::string farms_source_ = "conf/farms", dists_source_ = "conf/distributions";
   std::vector<Farm> farms_;
   std::vector<Distribution> distributions_;
   std::string farms_text_, dists_text_; // as loaded

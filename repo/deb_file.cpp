@@ -136,7 +136,7 @@ void validate_control(const Stanza& control, const std::string& name)
     throw util::Error("{}: invalid package name '{}'", name, printable_name(package));
   }
   parse_version(version, name);
-  if (!is_valid_simple_name(arch)) {
+  if (!is_valid_architecture_name(arch)) {
     throw util::Error("{}: invalid architecture '{}'", name, printable_name(arch));
   }
   if (const auto src = control.get("Source")) {

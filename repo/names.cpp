@@ -76,6 +76,24 @@ bool is_valid_simple_name(std::string_view name)
   return true;
 }
 
+bool is_valid_architecture_name(std::string_view name)
+{
+  if (name.empty() || !is_lower_alnum(name.front())) {
+    return false;
+  }
+  for (char c : name) {
+    if (!is_lower_alnum(c) && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool is_valid_suite_name(std::string_view name)
+{
+  return is_safe_file_name(name);
+}
+
 std::string pool_prefix(std::string_view source)
 {
   // Debian splits the many lib* sources one level further (pool/main/libf/).

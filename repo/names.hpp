@@ -12,8 +12,17 @@ namespace prepo::repo {
 bool is_safe_file_name(std::string_view name);
 // Package names: [a-z0-9][a-z0-9+.-]+ (policy 5.6.1).
 bool is_valid_package_name(std::string_view name);
-// Architecture, component, distribution, farm names: [a-z0-9][a-z0-9._-]*.
+// Component, distribution (codename), farm names: [a-z0-9][a-z0-9._-]*.
 bool is_valid_simple_name(std::string_view name);
+// Debian architecture names: [a-z0-9][a-z0-9-]* (dpkg-architecture allows
+// only alphanumerics and '-'; '_' separates the architecture in a .deb's
+// file name). "all" and "source" pass.
+bool is_valid_architecture_name(std::string_view name);
+// A Release Suite (stable, bookworm-security, jammy-updates): one token
+// clients may use as dists/<suite>, so a safe file name. Debian's are
+// lowercase, digits, '-' and '_'; other repositories use capitals or dots,
+// which apt takes.
+bool is_valid_suite_name(std::string_view name);
 
 // The pool's directory prefix for a source name: "libf" for "libfoo",
 // otherwise the first letter.

@@ -152,11 +152,6 @@ std::vector<IndexPlan> plan_indexes(const DbTxn& txn, const Distribution& dist)
   return plans;
 }
 
-std::string config_digest(const Distribution& dist)
-{
-  return util::sha256_hex(dist.to_text());
-}
-
 // Whether the published Release of `dist` still stands: same configuration,
 // and, with Valid-For, less than half of its validity gone (so a publish
 // run from cron keeps Valid-Until ahead of clients).
@@ -514,6 +509,11 @@ void link_new_files(Session& session, const DbTxn& txn, const std::string& farm,
 }
 
 } // namespace
+
+std::string config_digest(const Distribution& dist)
+{
+  return util::sha256_hex(dist.to_text());
+}
 
 void publish_after_change(Session& session, const std::string& farm, std::uint64_t generation)
 {

@@ -31,6 +31,11 @@ struct PublishResult {
   bool nothing_to_do = false;
 };
 
+// What a published distribution remembers of the stanza it was published
+// from (PublishedDist::config_digest): a publish after the stanza changed
+// rewrites it, and check knows what the published tree was made with.
+std::string config_digest(const Distribution& dist);
+
 PublishResult publish_farm(Session& session, const std::string& farm, const PublishOptions& options);
 
 // For commands that committed a change and then publish it: a failure says

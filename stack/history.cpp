@@ -8,8 +8,6 @@
 
 namespace prepo::stack {
 
-namespace fs = std::filesystem;
-
 std::vector<GenerationSummary> list_generations(repo::Reader& reader, const std::string& farm)
 {
   reader.config.farm(farm);
@@ -55,17 +53,12 @@ GcResult collect_garbage(repo::Session& session, const std::vector<std::string>&
   // Objects a killed command stored but never recorded: the store is
   // content-addressed, so "not in the database" means "nobody uses it".
   repo::DbTxn txn(session.db(), util::lmdb::Txn::Mode::read);
-  std::error_code ec;
-  for (const auto& shard : fs::directory_iterator(session.store().dir(), ec)) {
-    std::error_code inner;
-    for (const auto& entry : fs::directory_iterator(shard.path(), inner)) {
-      const auto sha = entry.path().filename().string();
-      if (sha.size() == 64 && !txn.object(sha)) {
-        util::remove_file_if_exists(entry.path());
-        ++result.orphans_removed;
-      }
+  session.store().for_each_object([&](const std::string& sha) {
+    if (!txn.object(sha)) {
+      session.store().remove(sha);
+      ++result.orphans_removed;
     }
-  }
+  });
   return result;
 }
 

@@ -230,17 +230,31 @@ private:
   std::filesystem::path path_;
 };
 
-void import_keyrings(const Context& ctx, const std::vector<std::string>& keyring_files)
+// Key material to trust, and what to call it in messages.
+struct TrustedKeys {
+  std::string name;
+  std::string bytes;
+};
+
+std::vector<TrustedKeys> read_keyrings(const std::vector<std::string>& keyring_files)
 {
+  std::vector<TrustedKeys> out;
   for (const std::string& file : keyring_files) {
-    std::string bytes = read_file(file, max_keyring_size);
-    Data data(bytes);
-    check(gpgme_op_import(ctx.get(), data.get()), file + ": import keyring");
+    out.push_back({file, read_file(file, max_keyring_size)});
+  }
+  return out;
+}
+
+void import_keys(const Context& ctx, const std::vector<TrustedKeys>& keys)
+{
+  for (const TrustedKeys& key : keys) {
+    Data data(key.bytes);
+    check(gpgme_op_import(ctx.get(), data.get()), key.name + ": import keyring");
     gpgme_import_result_t result = gpgme_op_import_result(ctx.get());
     // A keyring without keys is a configuration mistake worth naming, not
     // something to discover later as "key not in keyring".
     if (result == nullptr || result->considered == 0) {
-      throw Error("{}: no OpenPGP keys found", file);
+      throw Error("{}: no OpenPGP keys found", key.name);
     }
   }
 }
@@ -360,6 +374,60 @@ void check_single_signed_block(std::string_view document)
   }
 }
 
+struct Candidate {
+  std::string fingerprint;
+  std::string unusable; // why it cannot sign; "" if it can
+};
+
+// The keys `options.key` selects in the home directory (every secret key
+// for an empty key), secret ones or public ones.
+std::vector<Candidate> list_keys(const SignOptions& options, bool secret)
+{
+  Context ctx(options.home_dir);
+  const std::string home = home_description(options.home_dir);
+  const std::string what =
+      options.key.empty()
+          ? fmt::format("listing {} keys (GNUPGHOME={})", secret ? "secret" : "public", home)
+          : fmt::format("{} key '{}' (GNUPGHOME={})", secret ? "signing" : "public", options.key,
+                        home);
+  check(gpgme_op_keylist_start(ctx.get(), options.key.empty() ? nullptr : options.key.c_str(),
+                               secret ? 1 : 0),
+        what);
+  std::vector<Candidate> matches;
+  for (;;) {
+    Key key;
+    gpgme_error_t err = gpgme_op_keylist_next(ctx.get(), key.out());
+    if (gpgme_err_code(err) == GPG_ERR_EOF) {
+      break;
+    }
+    check(err, what);
+    if (key.get()->fpr != nullptr) {
+      matches.push_back({key.get()->fpr, unusable_reason(key.get())});
+    }
+  }
+  gpgme_op_keylist_end(ctx.get());
+  return matches;
+}
+
+// The one key `options.key` names; Error naming it if none or several.
+const Candidate& only_match(const SignOptions& options, const std::vector<Candidate>& matches,
+                            std::string_view what)
+{
+  const std::string home = home_description(options.home_dir);
+  if (matches.empty()) {
+    throw Error("{} '{}': not found (GNUPGHOME={})", what, options.key, home);
+  }
+  if (matches.size() > 1) {
+    std::string list;
+    for (const Candidate& candidate : matches) {
+      list += (list.empty() ? "" : ", ") + candidate.fingerprint;
+    }
+    throw Error("{} '{}': matches {} keys ({}); give a fingerprint", what, options.key,
+                matches.size(), list);
+  }
+  return matches.front();
+}
+
 } // namespace
 
 bool VerifyResult::any_valid() const
@@ -392,31 +460,8 @@ std::string VerifyResult::describe() const
 
 std::string resolve_signing_key(const SignOptions& options)
 {
-  Context ctx(options.home_dir);
-  std::string home = home_description(options.home_dir);
-  std::string what = options.key.empty()
-                         ? fmt::format("listing secret keys (GNUPGHOME={})", home)
-                         : fmt::format("signing key '{}' (GNUPGHOME={})", options.key, home);
-  check(gpgme_op_keylist_start(ctx.get(), options.key.empty() ? nullptr : options.key.c_str(), 1),
-        what);
-  struct Candidate {
-    std::string fingerprint;
-    std::string unusable;
-  };
-  std::vector<Candidate> matches;
-  for (;;) {
-    Key key;
-    gpgme_error_t err = gpgme_op_keylist_next(ctx.get(), key.out());
-    if (gpgme_err_code(err) == GPG_ERR_EOF) {
-      break;
-    }
-    check(err, what);
-    if (key.get()->fpr != nullptr) {
-      matches.push_back({key.get()->fpr, unusable_reason(key.get())});
-    }
-  }
-  gpgme_op_keylist_end(ctx.get());
-
+  const std::string home = home_description(options.home_dir);
+  const auto matches = list_keys(options, true);
   if (options.key.empty()) {
     // gpg's default signer is the first usable secret key.
     for (const Candidate& candidate : matches) {
@@ -426,22 +471,23 @@ std::string resolve_signing_key(const SignOptions& options)
     }
     throw Error("no secret key available for signing (GNUPGHOME={})", home);
   }
-  if (matches.empty()) {
-    throw Error("signing key '{}': not found (GNUPGHOME={})", options.key, home);
+  const Candidate& match = only_match(options, matches, "signing key");
+  if (!match.unusable.empty()) {
+    throw Error("signing key '{}': {} is {}", options.key, match.fingerprint, match.unusable);
   }
-  if (matches.size() > 1) {
-    std::string list;
-    for (const Candidate& candidate : matches) {
-      list += (list.empty() ? "" : ", ") + candidate.fingerprint;
-    }
-    throw Error("signing key '{}': matches {} keys ({}); give a fingerprint", options.key,
-                matches.size(), list);
-  }
-  if (!matches.front().unusable.empty()) {
-    throw Error("signing key '{}': {} is {}", options.key, matches.front().fingerprint,
-                matches.front().unusable);
-  }
-  return matches.front().fingerprint;
+  return match.fingerprint;
+}
+
+std::string export_public_key(const SignOptions& options)
+{
+  const std::string fingerprint =
+      only_match(options, list_keys(options, false), "public key").fingerprint;
+  Context ctx(options.home_dir);
+  Data out;
+  check(gpgme_op_export(ctx.get(), fingerprint.c_str(), 0, out.get()),
+        fmt::format("exporting public key {} (GNUPGHOME={})", fingerprint,
+                    home_description(options.home_dir)));
+  return out.take();
 }
 
 std::string clearsign(std::string_view text, const SignOptions& options)
@@ -454,14 +500,16 @@ std::string detach_sign(std::string_view text, const SignOptions& options)
   return sign(text, options, GPGME_SIG_MODE_DETACH);
 }
 
-VerifyResult verify_clearsigned(std::string_view document,
-                                const std::vector<std::string>& keyring_files)
+namespace {
+
+VerifyResult verify_clearsigned_against(std::string_view document,
+                                        const std::vector<TrustedKeys>& keys)
 {
   check_single_signed_block(document);
   ThrowawayHome home;
   Context ctx(home.path().string());
   gpgme_set_offline(ctx.get(), 1); // never fetch keys from the network
-  import_keyrings(ctx, keyring_files);
+  import_keys(ctx, keys);
   Data signed_data(document);
   Data plain;
   check(gpgme_op_verify(ctx.get(), signed_data.get(), nullptr, plain.get()),
@@ -475,13 +523,13 @@ VerifyResult verify_clearsigned(std::string_view document,
   return result;
 }
 
-VerifyResult verify_detached(std::string_view text, std::string_view signature,
-                             const std::vector<std::string>& keyring_files)
+VerifyResult verify_detached_against(std::string_view text, std::string_view signature,
+                                     const std::vector<TrustedKeys>& keys)
 {
   ThrowawayHome home;
   Context ctx(home.path().string());
   gpgme_set_offline(ctx.get(), 1);
-  import_keyrings(ctx, keyring_files);
+  import_keys(ctx, keys);
   Data signature_data(signature);
   Data text_data(text);
   check(gpgme_op_verify(ctx.get(), signature_data.get(), text_data.get(), nullptr),
@@ -492,6 +540,31 @@ VerifyResult verify_detached(std::string_view text, std::string_view signature,
   }
   result.signed_text = std::string(text);
   return result;
+}
+
+} // namespace
+
+VerifyResult verify_clearsigned(std::string_view document,
+                                const std::vector<std::string>& keyring_files)
+{
+  return verify_clearsigned_against(document, read_keyrings(keyring_files));
+}
+
+VerifyResult verify_detached(std::string_view text, std::string_view signature,
+                             const std::vector<std::string>& keyring_files)
+{
+  return verify_detached_against(text, signature, read_keyrings(keyring_files));
+}
+
+VerifyResult verify_clearsigned_by_key(std::string_view document, std::string_view public_key)
+{
+  return verify_clearsigned_against(document, {{"public key", std::string(public_key)}});
+}
+
+VerifyResult verify_detached_by_key(std::string_view text, std::string_view signature,
+                                    std::string_view public_key)
+{
+  return verify_detached_against(text, signature, {{"public key", std::string(public_key)}});
 }
 
 } // namespace prepo::util::gpg

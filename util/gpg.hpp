@@ -24,6 +24,11 @@ std::string detach_sign(std::string_view text, const SignOptions& options);
 // or several match, naming the key.
 std::string resolve_signing_key(const SignOptions& options);
 
+// The public key `options.key` names in the signer's home directory,
+// exported: what verifying prepo's own signatures trusts (prepo check).
+// Error if none or several match, naming the key.
+std::string export_public_key(const SignOptions& options);
+
 struct VerifiedSignature {
   std::string fingerprint;
   bool valid = false;
@@ -49,5 +54,11 @@ VerifyResult verify_clearsigned(std::string_view document,
 // Verify a detached signature over `text`.
 VerifyResult verify_detached(std::string_view text, std::string_view signature,
                              const std::vector<std::string>& keyring_files);
+
+// The same against key material in memory (export_public_key's) instead
+// of keyring files.
+VerifyResult verify_clearsigned_by_key(std::string_view document, std::string_view public_key);
+VerifyResult verify_detached_by_key(std::string_view text, std::string_view signature,
+                                    std::string_view public_key);
 
 } // namespace prepo::util::gpg

@@ -4,11 +4,14 @@
 #include <cerrno>
 #include <fstream>
 #include <iterator>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "util/command_line.hpp"
 #include "util/error.hpp"
 
 namespace prepo::util {
@@ -43,20 +46,29 @@ bool try_lock(int fd, const std::filesystem::path& path)
   }
 }
 
+// The holder's command line, cut to fit the one-line message: an include
+// of thousands of files would otherwise print every file name.
 std::string command_line(pid_t pid)
 {
+  constexpr std::size_t shown = 200;
   std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (char& c : text) {
+    if (c == '\n') {
+      c = ' ';
+    }
+  }
   // Arguments are NUL-terminated; the last NUL is not a separator.
   while (!text.empty() && text.back() == '\0') {
     text.pop_back();
   }
-  for (char& c : text) {
-    if (c == '\0' || c == '\n') {
-      c = ' ';
-    }
+  std::vector<std::string_view> args;
+  for (std::size_t pos = 0; !text.empty() && pos <= text.size();) {
+    const auto end = std::min(text.find('\0', pos), text.size());
+    args.emplace_back(std::string_view(text).substr(pos, end - pos));
+    pos = end + 1;
   }
-  return text;
+  return cut_command_line(args, shown);
 }
 
 // "pid 1234 (prepo include ...)", or "" if nobody holds a conflicting lock.

@@ -14,7 +14,8 @@ namespace prepo::util {
 
 class FileLock {
 public:
-  // Called once if the lock is busy, with "pid 1234 (prepo include dev/skaro x.deb)".
+  // Called once if the lock is busy, with "pid 1234 (prepo include dev/skaro x.deb)"
+  // (the command line cut after about 200 bytes).
   using WaitNotice = std::function<void(const std::string& holder)>;
 
   // Waits up to `timeout`; throws Error naming the file and the holder after it.

@@ -292,4 +292,23 @@ test_remove_then_apt_sees_it_gone() {
   run_ok prepo_r "$ROOT" check
 }
 
+# apt refuses a missing or damaged signature; so does check, naming the file.
+test_check_verifies_signatures() {
+  local saved="$TESTDIR/signatures.saved"
+  mkdir -p "$saved"
+  cp "$DISTDIR/InRelease" "$DISTDIR/Release.gpg" "$saved/"
+  rm "$DISTDIR/Release.gpg"
+  assert_fails_with "^prepo: check: $DISTDIR/Release\.gpg: missing \(the distribution is signed: SignWith $GPG_FPR\)\$" \
+    prepo_r "$ROOT" check
+  cp "$saved/Release.gpg" "$DISTDIR/"
+  # One character of the signature's base64 (its second line) changed.
+  rm "$DISTDIR/InRelease"
+  awk '/^-----BEGIN PGP SIGNATURE-----/ { sig = 1 } sig && ++n == 4 { $0 = (substr($0, 1, 5) == "AAAAA" ? "BBBBB" : "AAAAA") substr($0, 6) } { print }' \
+    "$saved/InRelease" >"$DISTDIR/InRelease"
+  assert_fails_with "^prepo: check: $DISTDIR/InRelease: " prepo_r "$ROOT" check
+  rm "$DISTDIR/InRelease"
+  cp "$saved/InRelease" "$DISTDIR/"
+  run_ok prepo_r "$ROOT" check
+}
+
 run_suite

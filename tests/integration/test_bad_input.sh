@@ -305,6 +305,73 @@ test_list_unknown_dist() {
   refused 'nodist' list dev/nodist
 }
 
+# ---------------------------------------------------------------- configuration
+
+DISTS_FILE="$ROOT/conf/distributions"
+DISTS_FILE_RE=$(printf '%s' "$DISTS_FILE" | sed 's/[].[*^$]/\\&/g')
+
+test_dist_add_repeated_architecture() {
+  refused "^prepo: $DISTS_FILE_RE: dev/bad: Architectures lists 'amd64' twice\$" \
+    dist add dev/bad --components main --architectures amd64,amd64
+}
+
+test_dist_add_repeated_component() {
+  refused "^prepo: $DISTS_FILE_RE: dev/bad: Components lists 'main' twice\$" \
+    dist add dev/bad --components main,main --architectures amd64
+}
+
+test_dist_add_underscore_architecture() {
+  refused "^prepo: $DISTS_FILE_RE: dev/bad: invalid architecture name 'foo_bar'" \
+    dist add dev/bad --architectures foo_bar
+}
+
+test_dist_add_suite_with_a_space() {
+  refused "^prepo: $DISTS_FILE_RE: dev/bad: invalid Suite 'bad suite'" \
+    dist add dev/bad --architectures amd64 --suite 'bad suite'
+}
+
+test_dist_add_bad_valid_for_names_it_once() {
+  refused "^prepo: $DISTS_FILE_RE: dev/bad: Valid-For must be" \
+    dist add dev/bad --architectures amd64 --valid-for 7w
+}
+
+# A stanza edited by hand: every command refuses the root, naming the file
+# and the stanza, until it is corrected.
+hand_edited() { # PATTERN STANZA-TEXT
+  local saved="$TESTDIR/distributions.saved"
+  cp "$DISTS_FILE" "$saved"
+  printf '\n%s\n' "$2" >>"$DISTS_FILE"
+  local rc=0
+  (refused "$1" publish dev && refused "$1" check) || rc=$?
+  cp "$saved" "$DISTS_FILE"
+  return "$rc"
+}
+
+test_hand_written_repeated_architecture() {
+  hand_edited "^prepo: $DISTS_FILE_RE \\(stanza 2\\): dev/bad: Architectures lists 'amd64' twice\$" \
+    "$(printf 'Farm: dev\nCodename: bad\nComponents: main\nArchitectures: amd64 amd64')"
+}
+
+test_hand_written_repeated_component() {
+  hand_edited "^prepo: $DISTS_FILE_RE \\(stanza 2\\): dev/bad: Components lists 'main' twice\$" \
+    "$(printf 'Farm: dev\nCodename: bad\nComponents: main main\nArchitectures: amd64')"
+}
+
+test_hand_written_duplicate_stanza() {
+  hand_edited "^prepo: $DISTS_FILE_RE \\(stanza 2\\): distribution 'dev/skaro' already exists\$" \
+    "$(printf 'Farm: dev\nCodename: skaro\nComponents: main\nArchitectures: amd64')"
+}
+
+test_hand_written_multi_line_description() {
+  hand_edited "^prepo: $DISTS_FILE_RE \\(stanza 2\\): dev/x: Description must be a single line" \
+    "$(printf 'Farm: dev\nCodename: x\nDescription: x\n more\nComponents: main\nArchitectures: amd64')"
+}
+
+test_hand_written_empty_architectures() {
+  hand_edited "^prepo: $DISTS_FILE_RE \\(stanza 2\\): dev/x: Architectures is empty\$" \
+    "$(printf 'Farm: dev\nCodename: x\nComponents: main\nArchitectures:')"
+}
+
 # ---------------------------------------------------------------- all or nothing
 
 test_batch_nine_good_one_bad() {

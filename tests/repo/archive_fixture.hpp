@@ -26,6 +26,7 @@
 #include "repo/publish.hpp"
 #include "repo/root.hpp"
 #include "repo/session.hpp"
+#include "support/scoped_env.hpp"
 #include "support/shell.hpp"
 #include "support/temp_dir.hpp"
 #include "util/hash.hpp"
@@ -158,10 +159,7 @@ protected:
       GTEST_SKIP() << "dpkg-deb is not installed";
     }
     // Reproducible .debs: the same control text always gives the same bytes.
-    if (const char* old = std::getenv("SOURCE_DATE_EPOCH")) {
-      saved_epoch_ = old;
-    }
-    ::setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+    epoch_.emplace("SOURCE_DATE_EPOCH", "1700000000");
     root_.emplace(repo::Root::create(dir() / "root"));
     repo::Database::create(*root_);
     fs::create_directories(work());
@@ -185,11 +183,7 @@ protected:
 
   void TearDown() override
   {
-    if (saved_epoch_) {
-      ::setenv("SOURCE_DATE_EPOCH", saved_epoch_->c_str(), 1);
-    } else {
-      ::unsetenv("SOURCE_DATE_EPOCH");
-    }
+    epoch_.reset();
     TempDirTest::TearDown();
   }
 
@@ -322,7 +316,7 @@ protected:
 
   util::SilentProgress progress_;
   std::optional<repo::Root> root_;
-  std::optional<std::string> saved_epoch_;
+  std::optional<ScopedEnv> epoch_;
 };
 
 } // namespace prepo::test

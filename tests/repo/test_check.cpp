@@ -3,6 +3,7 @@
 #include "repo/check.hpp"
 
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,7 +11,10 @@
 
 #include "repo/archive_fixture.hpp"
 #include "repo/packages.hpp"
+#include "support/gpg_home.hpp"
+#include "support/scoped_env.hpp"
 #include "util/file.hpp"
+#include "util/gpg.hpp"
 #include "util/hash.hpp"
 
 namespace prepo::test {
@@ -158,6 +162,165 @@ TEST_F(Check, ChangedIndexIsAProblem)
   const auto report = check();
   EXPECT_FALSE(report.ok());
   EXPECT_TRUE(any_contains(report.problems, packages.string())) << joined(report.problems);
+}
+
+// A kill between storing files and committing leaves objects no record
+// knows; gc removes them. A note, not a problem.
+TEST_F(Check, UnrecordedStoreObjectsAreANote)
+{
+  include({make_deb("hello", "1.0-1")});
+  for (const char* sha : {"ab00000000000000000000000000000000000000000000000000000000000000",
+                          "cd00000000000000000000000000000000000000000000000000000000000000"}) {
+    write_text(root().store_dir() / std::string(sha, 2) / sha, "left by a killed include\n");
+  }
+  const auto report = check();
+  EXPECT_TRUE(report.ok()) << joined(report.problems);
+  ASSERT_EQ(report.notes.size(), 1u) << joined(report.notes);
+  EXPECT_EQ(report.notes[0], "2 files in " + root().store_dir().string() +
+                                 " are not recorded (left by a killed command, or being stored by "
+                                 "a running one); prepo gc removes them");
+}
+
+// dev/skaro signed with a throwaway key: GNUPGHOME is the signer's home,
+// as for every command that publishes.
+class SignedCheck : public Check {
+protected:
+  static void SetUpTestSuite()
+  {
+    if (!have_tool("gpg")) {
+      return;
+    }
+    dir_ = std::make_unique<util::TempDir>(fs::temp_directory_path(), "prepo-check-gpg-");
+    signer_ = std::make_unique<GpgHome>(dir_->path(), "signer",
+                                        std::vector<std::string>{"Check <check@example.org>"});
+    fingerprint_ = signer_->fingerprint;
+  }
+  static void TearDownTestSuite()
+  {
+    signer_.reset();
+    dir_.reset();
+  }
+
+  void SetUp() override
+  {
+    Check::SetUp();
+    if (IsSkipped()) {
+      return;
+    }
+    if (fingerprint_.size() != 40) {
+      GTEST_SKIP() << "gpg is not installed or made no key";
+    }
+    gnupghome_.emplace("GNUPGHOME", signer_->dir.string());
+    // dev/skaro is the last stanza: its SignWith.
+    auto text = util::read_file(root().distributions_file());
+    util::write_file_atomic(root().distributions_file(), text + "SignWith: " + fingerprint_ + "\n");
+  }
+
+  void TearDown() override
+  {
+    gnupghome_.reset();
+    Check::TearDown();
+  }
+
+  // Replaced, not edited: published files may be hard links.
+  static void replace(const fs::path& path, const std::string& text)
+  {
+    fs::remove(path);
+    util::write_file_atomic(path, text);
+  }
+
+  static std::unique_ptr<util::TempDir> dir_;
+  static std::unique_ptr<GpgHome> signer_;
+  static std::string fingerprint_;
+  std::optional<ScopedEnv> gnupghome_;
+};
+
+std::unique_ptr<util::TempDir> SignedCheck::dir_;
+std::unique_ptr<GpgHome> SignedCheck::signer_;
+std::string SignedCheck::fingerprint_;
+
+TEST_F(SignedCheck, SignedDistributionIsHealthy)
+{
+  include({make_deb("hello", "1.0-1")});
+  ASSERT_TRUE(fs::exists(top() / "InRelease"));
+  ASSERT_TRUE(fs::exists(top() / "Release.gpg"));
+  const auto report = check();
+  EXPECT_TRUE(report.ok()) << joined(report.problems);
+  EXPECT_TRUE(report.notes.empty()) << joined(report.notes);
+}
+
+TEST_F(SignedCheck, MissingSignatureFilesAreProblems)
+{
+  include({make_deb("hello", "1.0-1")});
+  fs::remove(top() / "Release.gpg");
+  auto report = check();
+  ASSERT_EQ(report.problems.size(), 1u) << joined(report.problems);
+  EXPECT_EQ(report.problems[0], (top() / "Release.gpg").string() +
+                                    ": missing (the distribution is signed: SignWith " +
+                                    fingerprint_ + ")");
+  fs::remove(top() / "InRelease");
+  report = check();
+  EXPECT_EQ(report.problems.size(), 2u) << joined(report.problems);
+  EXPECT_TRUE(any_contains(report.problems, (top() / "InRelease").string() + ": missing"));
+}
+
+TEST_F(SignedCheck, DamagedSignaturesAreProblems)
+{
+  include({make_deb("hello", "1.0-1")});
+  const auto inrelease = top() / "InRelease";
+  auto text = util::read_file(inrelease);
+  // A character of the signature's base64, past its first line.
+  const auto at = text.find('\n', text.find("-----BEGIN PGP SIGNATURE-----") + 31) + 10;
+  text[at] = text[at] == 'A' ? 'B' : 'A';
+  replace(inrelease, text);
+  auto detached = util::read_file(top() / "Release.gpg");
+  const auto at2 = detached.find('\n', detached.find("-----BEGIN PGP SIGNATURE-----") + 31) + 10;
+  detached[at2] = detached[at2] == 'A' ? 'B' : 'A';
+  replace(top() / "Release.gpg", detached);
+  const auto report = check();
+  EXPECT_FALSE(report.ok());
+  EXPECT_TRUE(any_contains(report.problems, inrelease.string() + ": ")) << joined(report.problems);
+  EXPECT_TRUE(any_contains(report.problems, (top() / "Release.gpg").string() + ": "))
+      << joined(report.problems);
+}
+
+TEST_F(SignedCheck, InReleaseSigningOtherTextIsAProblem)
+{
+  include({make_deb("hello", "1.0-1")});
+  const auto release = util::read_file(top() / "Release");
+  replace(top() / "InRelease",
+          util::gpg::clearsign(release + "X-Injected: yes\n", {fingerprint_, ""}));
+  const auto report = check();
+  ASSERT_EQ(report.problems.size(), 1u) << joined(report.problems);
+  EXPECT_EQ(report.problems[0],
+            (top() / "InRelease").string() + ": signed text differs from Release");
+}
+
+TEST_F(SignedCheck, SignatureByAnotherKeyIsAProblem)
+{
+  include({make_deb("hello", "1.0-1")});
+  // The same Release, signed by a key SignWith does not name.
+  const GpgHome other(dir_->path(), "other", {"Other <other@example.org>"});
+  const auto release = util::read_file(top() / "Release");
+  replace(top() / "Release.gpg", util::gpg::detach_sign(release, other.options()));
+  const auto report = check();
+  ASSERT_EQ(report.problems.size(), 1u) << joined(report.problems);
+  EXPECT_TRUE(report.problems[0].starts_with((top() / "Release.gpg").string() +
+                                             ": no valid signature by SignWith " + fingerprint_))
+      << report.problems[0];
+}
+
+// After SignWith (or any field) is edited, the tree still shows the old
+// stanza until the next publish: a note, and no signature check meanwhile.
+TEST_F(SignedCheck, EditedStanzaIsANoteUntilPublished)
+{
+  include({make_deb("hello", "1.0-1")});
+  fs::remove(top() / "Release.gpg");
+  auto text = util::read_file(root().distributions_file());
+  util::write_file_atomic(root().distributions_file(), text + "Version: 2\n");
+  const auto report = check();
+  EXPECT_TRUE(report.ok()) << joined(report.problems);
+  EXPECT_TRUE(any_contains(report.notes, "dev/skaro: its stanza in")) << joined(report.notes);
 }
 
 } // namespace

@@ -494,6 +494,146 @@ TEST_F(ConfigTest, DistributionFileErrorsNameTheFile)
   }
 }
 
+// A name listed twice would be published twice: two writers of one index
+// ("dists/.tmp-bad@1/main/binary-amd64/Packages: cannot create: File
+// exists"), and every publish of the farm failing until conf/ is fixed.
+TEST_F(ConfigTest, RepeatedComponentsOrArchitecturesAreRefusedWhenAdded)
+{
+  Config config;
+  config.add_farm(farm("dev"));
+  Distribution arch_twice = dist("dev", "bad");
+  arch_twice.architectures = {"amd64", "amd64"};
+  EXPECT_EQ(error_of([&] { config.add_distribution(arch_twice); }),
+            "conf/distributions: dev/bad: Architectures lists 'amd64' twice");
+  Distribution component_twice = dist("dev", "bad");
+  component_twice.components = {"main", "contrib", "main"};
+  EXPECT_EQ(error_of([&] { config.add_distribution(component_twice); }),
+            "conf/distributions: dev/bad: Components lists 'main' twice");
+  // As typed on the command line: "source" is one of the architectures.
+  Distribution source_twice = dist("dev", "bad");
+  source_twice.architectures = {"amd64", "source", "source"};
+  EXPECT_EQ(error_of([&] { config.add_distribution(source_twice); }),
+            "conf/distributions: dev/bad: Architectures lists 'source' twice");
+  EXPECT_TRUE(config.distributions().empty());
+
+  Distribution typed = dist("dev", "good");
+  typed.architectures = {"amd64", "source", "all"};
+  config.add_distribution(typed);
+  EXPECT_TRUE(config.distribution("dev/good").has_source);
+  EXPECT_EQ(config.distribution("dev/good").architectures,
+            (std::vector<std::string>{"amd64", "all"}));
+}
+
+TEST_F(ConfigTest, RepeatedComponentsOrArchitecturesInTheFileAreRefused)
+{
+  const auto root = make_root();
+  write(root.farms_file(), "Farm: dev\n");
+  const auto file = root.distributions_file().string();
+  const std::string ok = "Farm: dev\nCodename: ok\nComponents: main\nArchitectures: amd64\n\n";
+  write(root.distributions_file(),
+        ok + "Farm: dev\nCodename: bad\nComponents: main\nArchitectures: amd64 i386 amd64\n");
+  EXPECT_EQ(error_of([&] { Config::load(root); }),
+            file + " (stanza 2): dev/bad: Architectures lists 'amd64' twice");
+  write(root.distributions_file(),
+        ok + "Farm: dev\nCodename: bad\nComponents: main\n main\nArchitectures: amd64\n");
+  EXPECT_EQ(error_of([&] { Config::load(root); }),
+            file + " (stanza 2): dev/bad: Components lists 'main' twice");
+}
+
+// Every error about the content of conf/ names the file and the stanza,
+// including those found when a loaded stanza is checked again.
+TEST_F(ConfigTest, EveryContentErrorNamesTheFileAndStanza)
+{
+  const auto root = make_root();
+  const auto farms = root.farms_file().string();
+  const auto dists = root.distributions_file().string();
+  const std::string skaro = "Farm: dev\nCodename: skaro\nComponents: main\nArchitectures: amd64\n";
+  write(root.farms_file(), "Farm: dev\n");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {skaro + "Description: x\n more\n", dists + " (stanza 1): dev/skaro: Description must be a "
+                                                  "single line: 'x' continues on the next line"},
+      {skaro + "\n" + skaro, dists + " (stanza 2): distribution 'dev/skaro' already exists"},
+      {"Farm: dev\nCodename: e\nComponents: main\nArchitectures:\n",
+       dists + " (stanza 1): dev/e: Architectures is empty"},
+      {"Farm: dev\nCodename: e\nComponents: main\n",
+       dists + " (stanza 1): dev/e: missing field Architectures"},
+      {skaro + "Valid-For: 7w\n", dists + " (stanza 1): dev/skaro: Valid-For must be a number of "
+                                          "days, hours or minutes (7d, 12h, 30m), not '7w'"},
+      {"Farm: dev\nCodename: u\nComponents: main\nArchitectures: foo_bar\n",
+       dists + " (stanza 1): dev/u: invalid architecture name 'foo_bar' (Debian architectures are "
+               "lowercase letters, digits and '-')"},
+      {skaro + "Suite: bad suite\n",
+       dists + " (stanza 1): dev/skaro: invalid Suite 'bad suite' (one word of letters, digits, "
+               "'.', '_', '~', '+', '-', starting with a letter or digit)"},
+      {"Farm: prod\nCodename: x\nComponents: main\nArchitectures: amd64\n",
+       dists + " (stanza 1): distribution prod/x names unknown farm 'prod'"},
+  };
+  for (const auto& [text, expected] : cases) {
+    write(root.distributions_file(), text);
+    EXPECT_EQ(error_of([&] { Config::load(root); }), expected) << text;
+  }
+  write(root.distributions_file(), "");
+  write(root.farms_file(), "Farm: dev\n\nFarm: dev\n");
+  EXPECT_EQ(error_of([&] { Config::load(root); }),
+            farms + " (stanza 2): farm 'dev' already exists");
+  write(root.farms_file(), "Farm: dev\nDescription: first\n second\n");
+  EXPECT_EQ(error_of([&] { Config::load(root); }),
+            farms + " (stanza 1): farm dev: Description must be a single line: 'first' continues "
+                    "on the next line");
+}
+
+TEST_F(ConfigTest, AddingNamesTheFileOnceAndTheDistribution)
+{
+  const auto root = make_root();
+  write(root.farms_file(), "Farm: dev\n");
+  auto config = Config::load(root);
+  const auto dists = root.distributions_file().string();
+  Distribution d = dist("dev", "e7");
+  d.valid_for = "7w";
+  EXPECT_EQ(error_of([&] { config.add_distribution(d); }),
+            dists + ": dev/e7: Valid-For must be a number of days, hours or minutes (7d, 12h, "
+                    "30m), not '7w'");
+  d = dist("dev", "q");
+  d.description = "a\nb";
+  EXPECT_EQ(error_of([&] { config.add_distribution(d); }),
+            dists + ": dev/q: Description must be a single line: 'a' continues on the next line");
+  d = dist("dev", "u");
+  d.architectures = {"foo_bar"};
+  EXPECT_TRUE(contains(error_of([&] { config.add_distribution(d); }),
+                       dists + ": dev/u: invalid architecture name 'foo_bar'"));
+  d = dist("dev", "s");
+  d.suite = "bad suite";
+  EXPECT_TRUE(contains(error_of([&] { config.add_distribution(d); }),
+                       dists + ": dev/s: invalid Suite 'bad suite'"));
+  d = dist("dev", "c");
+  d.components = {"ma in"};
+  EXPECT_TRUE(contains(error_of([&] { config.add_distribution(d); }),
+                       dists + ": dev/c: invalid name 'ma in' in Components"));
+  config.add_distribution(dist("dev", "skaro"));
+  EXPECT_EQ(error_of([&] { config.add_distribution(dist("dev", "skaro")); }),
+            dists + ": distribution 'dev/skaro' already exists");
+  EXPECT_EQ(config.distributions().size(), 1u);
+}
+
+// Names Debian uses are accepted: codenames with dots and dashes, suites
+// such as bookworm-security, architectures such as hurd-i386.
+TEST_F(ConfigTest, DebianNamesAreAccepted)
+{
+  Config config;
+  config.add_farm(farm("dev"));
+  Distribution d = dist("dev", "bookworm-security.12_5");
+  d.suite = "stable-security";
+  d.components = {"main", "non-free-firmware", "contrib"};
+  d.architectures = {"amd64", "hurd-i386", "musl-linux-arm64", "all", "source"};
+  config.add_distribution(d);
+  const auto& added = config.distribution("dev/bookworm-security.12_5");
+  EXPECT_EQ(added.suite, "stable-security");
+  EXPECT_TRUE(added.has_source);
+  Distribution capital = dist("dev", "other");
+  capital.suite = "Stable";
+  EXPECT_NO_THROW(config.add_distribution(capital));
+}
+
 TEST_F(ConfigTest, MissingConfigurationFileIsAnError)
 {
   const auto root = make_root();

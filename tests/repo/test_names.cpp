@@ -43,6 +43,29 @@ TEST(Names, SimpleNames)
   }
 }
 
+TEST(Names, ArchitectureNames)
+{
+  // Debian's (dpkg-architecture -L) and the pseudo-architectures.
+  for (const char* good : {"amd64", "i386", "arm64", "armhf", "hurd-i386", "kfreebsd-amd64",
+                           "musl-linux-arm64", "ppc64el", "all", "source", "any"}) {
+    EXPECT_TRUE(is_valid_architecture_name(good)) << good;
+  }
+  for (const char* bad : {"", "foo_bar", "AMD64", "-amd64", "amd.64", "a b", "a/b", "../x"}) {
+    EXPECT_FALSE(is_valid_architecture_name(bad)) << bad;
+  }
+}
+
+TEST(Names, SuiteNames)
+{
+  for (const char* good : {"stable", "bookworm-security", "stable-proposed-updates",
+                           "jammy-updates", "bookworm_backports", "Stable", "12.5", "v1+x~y"}) {
+    EXPECT_TRUE(is_valid_suite_name(good)) << good;
+  }
+  for (const char* bad : {"", "bad suite", "a/b", "..", "-x", ".x", "a\tb", "a\nb", "a:b"}) {
+    EXPECT_FALSE(is_valid_suite_name(bad)) << bad;
+  }
+}
+
 TEST(Names, PoolPrefix)
 {
   EXPECT_EQ(pool_prefix("hello"), "h");

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/gpg_home.hpp"
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
 
@@ -36,43 +37,7 @@ int shell(const std::string& command)
   return std::system(command.c_str());
 }
 
-// A GNUPGHOME with one or more passphrase-less keys, and its public keys
-// exported armored (pub.asc) and binary (pub.gpg).
-struct Home {
-  fs::path dir;
-  std::string fingerprint; // of the first key
-
-  Home(const fs::path& parent, const std::string& name, const std::vector<std::string>& uids)
-      : dir(parent / name)
-  {
-    fs::create_directories(dir);
-    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
-    for (const std::string& uid : uids) {
-      gpg("--quick-gen-key '" + uid + "' ed25519 sign never");
-    }
-    gpg("--armor --export > " + (dir / "pub.asc").string());
-    gpg("--export > " + (dir / "pub.gpg").string());
-    gpg("--with-colons --list-secret-keys | awk -F: '/^fpr/ {print $10; exit}' > " +
-        (dir / "fpr").string());
-    fingerprint = slurp(dir / "fpr");
-    if (!fingerprint.empty() && fingerprint.back() == '\n') {
-      fingerprint.pop_back();
-    }
-  }
-  ~Home() { shell("gpgconf --homedir " + dir.string() + " --kill all >/dev/null 2>&1"); }
-
-  void gpg(const std::string& args) const
-  {
-    std::string command = "GNUPGHOME=" + dir.string() + " gpg --batch --quiet --passphrase '' " +
-                          args + " 2>/dev/null";
-    if (shell(command) != 0) {
-      throw std::runtime_error("failed: " + command);
-    }
-  }
-  std::string pub_asc() const { return (dir / "pub.asc").string(); }
-  std::string pub_gpg() const { return (dir / "pub.gpg").string(); }
-  gpg::SignOptions options(const std::string& key = "") const { return {key, dir.string()}; }
-};
+using Home = prepo::test::GpgHome;
 
 const std::string release = "Origin: Test\nSuite: stable\n-dash line\nFrom here\n\nSHA256:\n";
 
@@ -154,6 +119,34 @@ TEST_F(Gpg, ClearsignedVerifiesWithArmoredAndBinaryKeyrings)
   }
   // Any of several keyrings may hold the key.
   EXPECT_TRUE(gpg::verify_clearsigned(document, {b->pub_asc(), a->pub_gpg()}).any_valid());
+}
+
+// prepo check verifies a distribution's signatures with the public key
+// SignWith names in the signer's own home, and only with that key.
+TEST_F(Gpg, ExportedPublicKeyVerifiesTheSignersSignaturesOnly)
+{
+  const std::string key = gpg::export_public_key(a->options("a@example.org"));
+  EXPECT_FALSE(key.empty());
+  const std::string document = gpg::clearsign(release, a->options());
+  gpg::VerifyResult clear = gpg::verify_clearsigned_by_key(document, key);
+  EXPECT_TRUE(clear.any_valid()) << clear.describe();
+  EXPECT_EQ(clear.signed_text, release);
+  const std::string signature = gpg::detach_sign(release, a->options());
+  EXPECT_TRUE(gpg::verify_detached_by_key(release, signature, key).any_valid());
+  EXPECT_FALSE(gpg::verify_detached_by_key(release + "x", signature, key).any_valid());
+
+  const std::string other = gpg::export_public_key(b->options(b->fingerprint));
+  gpg::VerifyResult by_b = gpg::verify_clearsigned_by_key(document, other);
+  EXPECT_FALSE(by_b.any_valid());
+  EXPECT_EQ(by_b.signatures.at(0).problem, "key not in keyring");
+
+  try {
+    gpg::export_public_key(a->options("nobody@example.org"));
+    FAIL() << "exported a key that does not exist";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("public key 'nobody@example.org': not found", 0), 0u)
+        << e.what();
+  }
 }
 
 TEST_F(Gpg, TamperedClearsignedIsInvalid)

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <csignal>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -159,4 +161,47 @@ TEST_F(Lock, UnopenableLockFileIsAnError)
     EXPECT_EQ(std::string(e.what()).rfind((dir() / "missing-dir" / "lock").string() + ": ", 0), 0u)
         << e.what();
   }
+}
+
+// An include of thousands of files holds the lock with a command line of
+// hundreds of KB: a waiter shows its start and a count, on one line.
+TEST_F(Lock, LongHolderCommandLineIsCut)
+{
+  auto path = dir() / "lock";
+  // A loop, so that the shell stays (a lone command could replace it).
+  std::vector<std::string> words{"sh", "-c", "while :; do sleep 1; done", "sh"};
+  for (int i = 0; i < 2000; ++i) {
+    words.push_back("package-" + std::to_string(i) + "_1.0_amd64.deb");
+  }
+  std::vector<char*> argv;
+  for (auto& word : words) {
+    argv.push_back(word.data());
+  }
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    // Take the lock on a descriptor that survives exec, then become a
+    // process with 2,000 arguments that keeps it.
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    if (fd < 0 || ::fcntl(fd, F_SETLK, &lock) != 0) {
+      ::_exit(1);
+    }
+    ::execv("/bin/sh", argv.data());
+    ::_exit(1);
+  }
+  std::string held_by;
+  for (int i = 0; i < 500 && held_by.find("package-") == std::string::npos; ++i) {
+    ::usleep(10000);
+    held_by = lock_holder(path);
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  const std::string start = "pid " + std::to_string(pid) +
+                            " (sh -c while :; do sleep 1; done sh package-0_1.0_amd64.deb ";
+  EXPECT_EQ(held_by.rfind(start, 0), 0u) << held_by;
+  EXPECT_LT(held_by.size(), 260u) << held_by;
+  EXPECT_TRUE(held_by.ends_with(" more arguments))")) << held_by;
 }
