@@ -29,7 +29,9 @@ struct DistPlan {
   MirrorRelease release;
   std::vector<RemotePackage> packages;
   repo::ImportMark mark;  // what a complete import of it records
-  bool unchanged = false; // the mark matches: nothing to read or do
+  // The mark matches: nothing to read or do, and `packages` is empty (not
+  // a list of what the mirror holds: nothing may be removed for it).
+  bool unchanged = false;
   std::size_t held = 0;   // when unchanged: the packages the farm holds from it
 };
 
@@ -275,6 +277,9 @@ std::string describe(const RemotePackage& p)
 std::size_t remove_unlisted(repo::Session& session, const ImportMirrorOptions& options,
                             const DistPlan& plan)
 {
+  if (plan.unchanged) {
+    return 0; // the mirror lists what the last import recorded; `packages` was never read
+  }
   std::set<std::string> listed;
   for (const auto& p : plan.packages) {
     listed.insert(repo::slot_key(p.component, p.type, p.name, p.architecture));

@@ -935,6 +935,41 @@ test_promote_from_remote_child() {
   assert_eq "$before" "$(prepo_r "$root" list production/skaro)" "production after the refused promote"
 }
 
+# The remote did not change: a promote says so and changes neither the
+# copy nor production, however often it runs, with or without --yes.
+test_promote_again_from_an_unchanged_remote_child() {
+  local root remote="$WWW/remote-same" rc_root before_rc before_prod
+  rc_root=$(new_root remote-same-rc)
+  run_ok prepo_r "$rc_root" include dev/skaro "$IN"/debs/pkg-0000[1-5]_1.0-1_amd64.deb
+  rm -rf "$remote"
+  cp -a "$rc_root/public/dev" "$remote"
+  root=$(new_root stacked-same nodist)
+  run_ok prepo_r "$root" farm add production --from "$URL/remote-same" --child-name rc \
+    --keyring "$FARM_KEY"
+  run_ok prepo_r "$root" dist add production/skaro "${DIST_ADD_ARGS[@]}"
+  run_ok prepo_r "$root" promote rc production --yes
+  assert_contains "$LAST_OUT" "rc: 5 new, 0 removed, 0 unchanged"
+  assert_eq 5 "$(prepo_r "$root" list production/skaro | grep -c .)" "production after the first promote"
+  before_rc=$(prepo_r "$root" list rc/skaro)
+  before_prod=$(prepo_r "$root" list production/skaro)
+  local gens
+  gens=$(prepo_r "$root" generations production)
+  local i
+  for i in 1 2 3; do
+    if ((i == 2)); then
+      run_ok prepo_r "$root" promote rc production # no --yes: nothing to confirm
+    else
+      run_ok prepo_r "$root" promote rc production --yes
+    fi
+    assert_contains "$LAST_OUT" "nothing to do"
+    assert_contains "$LAST_OUT" "rc: 0 new, 0 removed, 5 unchanged"
+    assert_eq "$before_rc" "$(prepo_r "$root" list rc/skaro)" "the copy after promote $i"
+    assert_eq "$before_prod" "$(prepo_r "$root" list production/skaro)" "production after promote $i"
+  done
+  assert_eq "$gens" "$(prepo_r "$root" generations production)" "production's generations"
+  run_ok prepo_r "$root" check
+}
+
 # ---------------------------------------------------------------- 8. from a private farm over HTTPS
 
 # A private farm served by prepo serve over HTTPS (a test CA): import-mirror
