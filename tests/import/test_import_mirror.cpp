@@ -1,5 +1,7 @@
 // import-mirror from a mirror built by hand on disk (file:// URLs, no
-// signature): what a rerun against an unchanged Release leaves.
+// signature): what a rerun against an unchanged Release leaves, how every
+// listed package is accounted for, and when a distribution made from the
+// Release joins conf/distributions.
 #include "import/import_mirror.hpp"
 
 #include <algorithm>
@@ -133,6 +135,76 @@ TEST_F(ImportMirror, AnUnchangedMirrorLeavesAnExactCopyAsItIs)
   auto fewer = import("copy", true);
   EXPECT_EQ(fewer.removed, 1u);
   EXPECT_EQ(names("dev/copy"), (std::set<std::string>{"alpha"}));
+}
+
+TEST_F(ImportMirror, AStanzaPointingAtAnotherPackagesFileFails)
+{
+  const auto beta = make_deb("beta", "1.0");
+  write_mirror({{"alpha", "1.0", "amd64", beta, ""},
+                {"beta", "1.0", "amd64", beta, ""},
+                {"gamma", "1.0", "amd64", make_deb("gamma", "1.0"), ""}});
+  auto r = import("skaro");
+  EXPECT_EQ(r.listed, 3u);
+  EXPECT_EQ(r.imported, 2u);
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_EQ(r.failures[0].rfind("skaro: alpha 1.0 (amd64): " + url() +
+                                  "/pool/main/beta_1.0_amd64.deb: is beta 1.0 (amd64), not the "
+                                  "package its Packages stanza lists",
+                                0),
+            0u)
+    << r.failures[0];
+  expect_accounted(r);
+  EXPECT_EQ(names("dev/skaro"), (std::set<std::string>{"beta", "gamma"}));
+
+  // Another version of the same package is no better.
+  write_mirror({{"delta", "2.0", "amd64", make_deb("delta", "1.0"), ""}});
+  r = import("skaro");
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_NE(r.failures[0].find("is delta 1.0 (amd64), not the package"), std::string::npos)
+    << r.failures[0];
+  expect_accounted(r);
+}
+
+TEST_F(ImportMirror, RefusedStanzasAreListedAndFailed)
+{
+  write_mirror({{"alpha", "1.0", "amd64", make_deb("alpha", "1.0"), "../../etc/alpha.deb"},
+                {"beta", "1.0", "amd64", make_deb("beta", "1.0"), ""},
+                {"gamma", "1.0", "amd64", make_deb("gamma", "1.0"), "pool//gamma.deb"}});
+  auto r = import("skaro");
+  EXPECT_EQ(r.listed, 3u);
+  EXPECT_EQ(r.imported, 1u);
+  EXPECT_EQ(r.failures.size(), 2u);
+  expect_accounted(r);
+}
+
+// Made from the Release, the distribution joins conf/ with the commit that
+// fills it: not when the import stops, not when nothing could be recorded.
+TEST_F(ImportMirror, ADistributionMadeFromTheReleaseComesWithItsPackages)
+{
+  const auto before = util::read_file(root().distributions_file());
+  write_mirror({{"alpha", "1.0", "amd64", make_deb("alpha", "1.0"), ""}});
+  // The index does not match the Release: the run stops.
+  util::write_file_atomic(mirror() / "dists/skaro/main/binary-amd64/Packages", "Package: x\n");
+  EXPECT_THROW(import("copy"), util::Error);
+  EXPECT_EQ(util::read_file(root().distributions_file()), before);
+  EXPECT_FALSE(notes.any("added"));
+
+  // Every package fails (its file is gone): nothing recorded, no distribution.
+  write_mirror({{"alpha", "1.0", "amd64", work() / "debs/alpha_1.0_amd64.deb", ""}});
+  fs::remove(mirror() / "pool/main/alpha_1.0_amd64.deb");
+  auto r = import("copy");
+  EXPECT_EQ(r.failures.size(), 1u);
+  EXPECT_EQ(util::read_file(root().distributions_file()), before);
+  EXPECT_FALSE(notes.any("added"));
+  EXPECT_FALSE(fs::exists(root().pending_distributions_file()));
+
+  write_mirror({{"alpha", "1.0", "amd64", work() / "debs/alpha_1.0_amd64.deb", ""}});
+  r = import("copy");
+  EXPECT_TRUE(r.failures.empty());
+  EXPECT_TRUE(notes.any("distribution dev/copy added with components main and architectures "
+                        "amd64 from the mirror's Release"));
+  EXPECT_EQ(names("dev/copy"), (std::set<std::string>{"alpha"}));
+  EXPECT_FALSE(fs::exists(root().pending_distributions_file()));
 }
 
 } // namespace
