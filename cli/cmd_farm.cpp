@@ -3,6 +3,7 @@
 
 #include "cli/context.hpp"
 #include "import/remote_child.hpp"
+#include "import/source_url.hpp"
 #include "repo/names.hpp"
 #include "stack/farm_graph.hpp"
 #include "util/error.hpp"
@@ -30,6 +31,7 @@ bool is_url(const std::string& s)
 std::string add_remote_child(repo::Config& config, const std::string& url,
                              const FarmAddArgs& args)
 {
+  import::check_source_url(url, "--from");
   const auto name =
     args.child_name.empty() ? import::remote_farm_name(url) : args.child_name;
   if (const auto* existing = config.find_farm(name)) {

@@ -38,6 +38,13 @@ import::MirrorDist parse_mirror_dist(const std::string& text)
   return d;
 }
 
+void add_timeout_option(CLI::App* cmd, long& seconds)
+{
+  cmd->add_option("--timeout", seconds,
+                  "Seconds a transfer may receive nothing before it is retried (default 60)")
+    ->check(CLI::Range(1L, 3600L));
+}
+
 void add_trust_options(CLI::App* cmd, std::vector<std::string>& keyrings, bool& allow_unsigned,
                        std::string& ca_file)
 {
@@ -70,6 +77,7 @@ void add_import_command(CLI::App& app, Context& ctx)
                 "Allow replacing a package by an older version");
   cmd->add_option("-j,--jobs", args->options.parallel, "Transfers at once")
     ->check(CLI::Range(1, 64));
+  add_timeout_option(cmd, args->options.stall_timeout_seconds);
   cmd->add_flag("--no-publish", args->no_publish, "Record only; publish later");
   cmd->footer("A .dsc or .changes must be signed by a key in --keyring (or --allow-unsigned);\n"
               "every file it lists is checked against its SHA256 and size. Imported packages\n"
@@ -117,6 +125,7 @@ void add_import_mirror_command(CLI::App& app, Context& ctx)
     ->delimiter(',');
   cmd->add_flag("!--no-udebs", o.udebs, "Skip the debian-installer indexes (udebs)");
   cmd->add_option("-j,--jobs", o.parallel, "Transfers at once")->check(CLI::Range(1, 64));
+  add_timeout_option(cmd, o.stall_timeout_seconds);
   cmd->add_option("--max-index-size", o.max_index_size,
                   "Largest decompressed index accepted when the Release gives no size");
   cmd->add_flag("--no-publish", args->no_publish, "Record only; publish later");

@@ -128,7 +128,11 @@ std::string FetchPlan::stage(const RemotePackage& package)
   const auto& first = package.files.front();
   // A downloaded binary is read where it is: include needs no name for it
   // (its pool name comes from its control data, its kind from its URL).
-  if (package.type != repo::RecordType::source && !session_.store().holds(first.sha256, first.size)) {
+  // Unless another package's stanza names the same file: each input path
+  // stands for one package, so the second gets a link of its own.
+  if (package.type != repo::RecordType::source &&
+      !session_.store().holds(first.sha256, first.size) &&
+      handed_out_.insert(first.sha256).second) {
     return source_of(first);
   }
   std::filesystem::path dir = staging_.path() / "files";

@@ -9,8 +9,11 @@
 
 #include "import/fetch_plan.hpp"
 #include "import/mirror_index.hpp"
+#include "import/source_url.hpp"
+#include "pool/store.hpp"
 #include "repo/farm_update.hpp"
 #include "repo/include.hpp"
+#include "repo/pending_distributions.hpp"
 #include "repo/publish.hpp"
 #include "repo/version.hpp"
 #include "stack/name_filter.hpp"
@@ -29,8 +32,14 @@ struct DistPlan {
   MirrorRelease release;
   std::vector<RemotePackage> packages;
   repo::ImportMark mark;  // what a complete import of it records
-  bool unchanged = false; // the mark matches: nothing to read or do
-  std::size_t held = 0;   // when unchanged: the packages the farm holds from it
+  // The mark matches: nothing to read or do, and `packages` is empty (not
+  // a list of what the mirror holds: nothing may be removed for it).
+  bool unchanged = false;
+  std::size_t held = 0;    // when unchanged: the packages the farm holds from it
+  std::size_t refused = 0; // listings refused before any fetch (failures, counted as listed)
+  // A distribution the farm lacks, made from the Release. It joins
+  // conf/distributions with this import's commit, not before.
+  std::optional<repo::Distribution> created;
 };
 
 // What a rerun must match to skip a distribution: the same mirror and
@@ -90,10 +99,12 @@ std::uint64_t count_slots(const repo::DbTxn& txn, const std::string& farm, const
 
 // A distribution the farm does not have yet is made from the mirror's
 // Release: the same components, architectures and descriptive fields,
-// narrowed by --components and --architectures.
-void create_distribution(repo::Session& session, const ImportMirrorOptions& options,
-                         const std::string& local, const MirrorRelease& release,
-                         const std::vector<IndexRef>& indexes)
+// narrowed by --components and --architectures. Returned as `config`
+// would hold it (checked as loading conf/ checks it), but not added.
+repo::Distribution make_distribution(const repo::Config& config,
+                                     const ImportMirrorOptions& options,
+                                     const std::string& local, const MirrorRelease& release,
+                                     const std::vector<IndexRef>& indexes)
 {
   repo::Distribution d;
   d.farm = options.farm;
@@ -127,17 +138,20 @@ void create_distribution(repo::Session& session, const ImportMirrorOptions& opti
     throw util::Error("{}/Release: no Components field, so {}/{} cannot be made from it",
                       release.dist_url, options.farm, local);
   }
-  // Saved by the caller once every distribution's Release and indexes have
-  // verified: a refused import leaves the configuration as it was.
-  session.config().add_distribution(d);
+  auto probe = config;
+  probe.add_distribution(d);
+  return probe.distribution(d.full_name());
+}
+
+std::string added_note(const repo::Distribution& d)
+{
   auto architectures = d.architectures;
   if (d.has_source) {
     architectures.push_back("source");
   }
-  session.progress().note(fmt::format("distribution {} added with components {} and "
-                                      "architectures {} from the mirror's Release",
-                                      d.full_name(), fmt::join(d.components, ", "),
-                                      fmt::join(architectures, ", ")));
+  return fmt::format("distribution {} added with components {} and architectures {} from the "
+                     "mirror's Release",
+                     d.full_name(), fmt::join(d.components, ", "), fmt::join(architectures, ", "));
 }
 
 // The indexes of the Release that the local distribution can hold and
@@ -187,7 +201,7 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
 {
   auto& progress = session.progress();
   DistPlan plan{md, fetch_release(fetcher, options.mirror_url, md.remote, options.trust, progress),
-                {}, {}, false, 0};
+                {}, {}, false, 0, 0, std::nullopt};
   check_narrowing(options, plan.release);
   const auto all = list_indexes(plan.release);
   const auto full_name = options.farm + "/" + md.local;
@@ -200,9 +214,9 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
     return nullptr;
   }();
   if (!existing) {
-    create_distribution(session, options, md.local, plan.release, all);
+    plan.created = make_distribution(session.config(), options, md.local, plan.release, all);
   }
-  const auto& dist = session.config().distribution(full_name);
+  const auto& dist = plan.created ? *plan.created : *existing;
   plan.mark = mark_for(options, md, dist, plan.release);
   {
     repo::DbTxn txn(session.db(), util::lmdb::Txn::Mode::read);
@@ -234,6 +248,7 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
     auto entries = read_index_entries(
       fetch_index(fetcher, plan.release, index, options.max_index_size), index,
       plan.release.dist_url + "/" + index.path, keep);
+    plan.refused += entries.problems.size();
     for (auto& problem : entries.problems) {
       failures.push_back(std::move(problem));
     }
@@ -247,6 +262,7 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
       auto& held = plan.packages[it->second];
       if (held.version == p.version) {
         if (held.files.front().sha256 != p.files.front().sha256) {
+          ++plan.refused;
           failures.push_back(fmt::format("{}: {} {} ({}) is listed twice with other bytes ({} "
                                          "and {}); the first is imported",
                                          plan.release.dist_url, p.name, p.version,
@@ -272,11 +288,25 @@ std::string describe(const RemotePackage& p)
   return fmt::format("{} {} ({})", p.name, p.version, p.architecture);
 }
 
+// include's advice for a clash names its own option; here the way out is
+// to take the mirror's bytes.
+std::string with_mirror_advice(std::string message)
+{
+  if (const auto at = message.rfind(pool::clash_advice); at != std::string::npos) {
+    message.replace(at, pool::clash_advice.size(),
+                    "to take the mirror's bytes instead, import with --prefer-mirror");
+  }
+  return message;
+}
+
 // With `exact`: the slots of the distribution the mirror does not list
 // are cleared, as one more generation.
 std::size_t remove_unlisted(repo::Session& session, const ImportMirrorOptions& options,
                             const DistPlan& plan)
 {
+  if (plan.unchanged) {
+    return 0; // the mirror lists what the last import recorded; `packages` was never read
+  }
   std::set<std::string> listed;
   for (const auto& p : plan.packages) {
     listed.insert(repo::slot_key(p.component, p.type, p.name, p.architecture));
@@ -312,13 +342,26 @@ ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& gi
   }
   auto& progress = session.progress();
   session.config().farm(options.farm);
+  check_source_url(options.mirror_url, "");
   if (options.dists.empty()) {
     throw util::Error("{}: no --dist given (a mirror has no list of its distributions)",
                       options.mirror_url);
   }
+  for (std::size_t i = 0; i < options.dists.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (options.dists[i].local == options.dists[j].local) {
+        throw util::Error("--dist {} and --dist {} both fill {}/{}: one distribution of the "
+                          "farm holds one of the mirror's",
+                          options.dists[j].remote, options.dists[i].remote, options.farm,
+                          options.dists[i].local);
+      }
+    }
+  }
   util::http::FetchOptions fetch_options;
   fetch_options.parallel = options.parallel;
   fetch_options.ca_file = options.ca_file;
+  fetch_options.stall_timeout_seconds = options.stall_timeout_seconds;
+  fetch_options.on_retry = [&progress](const std::string& line) { progress.note(line); };
   util::http::Fetcher fetcher(fetch_options);
   ImportReport report;
 
@@ -330,7 +373,6 @@ ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& gi
     progress.advance();
   }
   progress.finish();
-  session.config().save(session.root()); // distributions made from the mirror's Release
 
   // 2. What is missing, fetched in one parallel batch for all distributions.
   FetchPlan fetch(session, options.mirror_url);
@@ -338,7 +380,7 @@ ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& gi
   {
     repo::DbTxn txn(session.db(), util::lmdb::Txn::Mode::read);
     for (std::size_t d = 0; d < plans.size(); ++d) {
-      report.listed += plans[d].held;
+      report.listed += plans[d].held + plans[d].refused;
       report.present += plans[d].held;
       for (const auto& p : plans[d].packages) {
         ++report.listed;
@@ -366,14 +408,24 @@ ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& gi
   // 3. Record each distribution's verified packages through include.
   std::uint64_t last_generation = 0;
   for (std::size_t d = 0; d < plans.size(); ++d) {
+    const auto& plan = plans[d];
+    std::size_t failed = plan.refused;
+    // A distribution made from the Release is written to conf/ with the
+    // commit that fills it (repo/pending_distributions.hpp).
+    std::optional<repo::PendingDistributions> pending;
+    if (plan.created) {
+      session.config().add_distribution(*plan.created);
+      pending.emplace(session.root(), session.db(), session.config(), options.farm);
+    }
     std::vector<repo::IncludeInput> inputs;
     std::map<std::string, const RemotePackage*> by_input;
     progress.start("staging files", to_import[d].size());
     for (const auto* p : to_import[d]) {
       progress.advance();
       if (auto failure = fetch.failure_of(*p); !failure.empty()) {
+        ++failed;
         report.failures.push_back(
-          fmt::format("{}: {}: {}", plans[d].dist.local, describe(*p), failure));
+          fmt::format("{}: {}: {}", plan.dist.local, describe(*p), failure));
         continue;
       }
       auto input = fetch.stage(*p);
@@ -382,30 +434,61 @@ ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& gi
                                                                    p->files.front().path)});
     }
     progress.finish();
-    if (inputs.empty()) {
-      continue;
+    std::uint64_t generation = 0;
+    if (!inputs.empty()) {
+      repo::IncludeOptions include;
+      include.keep_going = true;
+      include.move = true;
+      include.private_inputs = true;
+      include.replace = options.prefer_mirror;
+      include.allow_downgrade = !options.only_missing; // the mirror is the truth
+      include.publish = false;
+      include.command = options.command;
+      // The file must be the package its stanza lists: a stanza pointing at
+      // another package's file would otherwise record that one (or nothing)
+      // in its place, unnoticed.
+      include.check_read = [&](const std::string& input, const repo::Record& r) -> std::string {
+        const auto it = by_input.find(input);
+        if (it == by_input.end()) {
+          return {};
+        }
+        const auto& p = *it->second;
+        if (r.name == p.name && r.version == p.version && r.architecture == p.architecture) {
+          return {};
+        }
+        return fmt::format("{}: is {} {} ({}), not the package its {} stanza lists",
+                           util::http::join_url(options.mirror_url, p.files.front().path), r.name,
+                           r.version, r.architecture,
+                           p.type == repo::RecordType::source ? "Sources" : "Packages");
+      };
+      auto result =
+        repo::include_inputs(session, options.farm + "/" + plan.dist.local, inputs, include);
+      for (const auto& f : result.failures) {
+        const auto* p = by_input.at(f.input);
+        report.failures.push_back(fmt::format("{}: {}: {}", plan.dist.local, describe(*p),
+                                              with_mirror_advice(f.message)));
+      }
+      failed += result.failures.size();
+      report.imported += result.added + result.replaced;
+      report.present += result.unchanged;
+      generation = result.generation;
+      if (generation) {
+        last_generation = generation;
+      }
+      session.reopen_database();
+      session.run_pending_unlinks();
     }
-    repo::IncludeOptions include;
-    include.keep_going = true;
-    include.move = true;
-    include.private_inputs = true;
-    include.replace = options.prefer_mirror;
-    include.allow_downgrade = !options.only_missing; // the mirror is the truth
-    include.publish = false;
-    include.command = options.command;
-    auto result =
-      repo::include_inputs(session, options.farm + "/" + plans[d].dist.local, inputs, include);
-    for (const auto& f : result.failures) {
-      const auto* p = by_input.at(f.input);
-      report.failures.push_back(fmt::format("{}: {}: {}", plans[d].dist.local, describe(*p),
-                                            f.message));
+    if (pending) {
+      // Made, unless nothing of it could be recorded: then, as before the
+      // run, the farm has no such distribution (a rerun makes it).
+      if (generation || failed == 0) {
+        pending->install();
+        progress.note(added_note(*plan.created));
+      } else {
+        pending.reset();
+        session.config() = repo::Config::load(session.root());
+      }
     }
-    report.imported += result.added + result.replaced;
-    if (result.generation) {
-      last_generation = result.generation;
-    }
-    session.reopen_database();
-    session.run_pending_unlinks();
   }
   fetch.clean_up();
   if (options.exact && report.failures.empty()) {

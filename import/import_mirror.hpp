@@ -34,20 +34,23 @@ struct ImportMirrorOptions {
   bool udebs = true; // read the debian-installer indexes too
   bool exact = false;         // also remove what the mirror no longer lists (a remote child's copy)
   unsigned parallel = 4;
+  long stall_timeout_seconds = 60; // a transfer that receives nothing this long is retried
   std::string ca_file; // CAs for https; empty: the system's (or $PREPO_CA_CERT)
   std::uint64_t max_index_size = 1ull << 30; // decompressed, when the Release gives no size
   bool publish = true;
   std::string command;
 };
 
+// listed = present + kept + imported + failures.size(): every package the
+// mirror lists (and --only accepts) ends up in exactly one of them.
 struct ImportReport {
-  std::size_t listed = 0;   // packages the mirror lists
+  std::size_t listed = 0;   // packages the mirror lists, refused stanzas included
   std::size_t present = 0;  // already in the farm with the same bytes
   std::size_t kept = 0;     // --only-missing: the farm's other version kept
   std::size_t imported = 0; // recorded by this run
   std::size_t removed = 0;  // with exact: no longer listed by the mirror
   std::uint64_t files_fetched = 0, bytes_fetched = 0;
-  std::vector<std::string> failures; // one line each: what failed and why
+  std::vector<std::string> failures; // one line per package: what failed and why
 };
 
 // Imports what it can; everything verified is committed even when some

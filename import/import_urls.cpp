@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "import/safe_path.hpp"
+#include "import/source_url.hpp"
 #include "repo/deb822.hpp"
 #include "repo/source_control.hpp"
 #include "util/error.hpp"
@@ -58,9 +59,14 @@ repo::IncludeResult import_urls(repo::Session& session, const std::string& dist_
                                 const ImportUrlsOptions& options)
 {
   session.config().distribution(dist_name); // an unknown distribution fails before any fetch
+  for (const auto& url : urls) {
+    check_source_url(url, "");
+  }
   util::http::FetchOptions fetch_options;
   fetch_options.parallel = options.parallel;
   fetch_options.ca_file = options.ca_file;
+  fetch_options.stall_timeout_seconds = options.stall_timeout_seconds;
+  fetch_options.on_retry = [&session](const std::string& line) { session.progress().note(line); };
   util::http::Fetcher fetcher(fetch_options);
   util::TempDir staging(session.root().tmp_dir(), "import-");
   std::vector<util::http::DownloadJob> jobs;
@@ -78,6 +84,11 @@ repo::IncludeResult import_urls(repo::Session& session, const std::string& dist_
   for (const auto& url : urls) {
     const auto slash = url.rfind('/');
     const auto name = slash == std::string::npos ? url : url.substr(slash + 1);
+    if (name.empty()) {
+      throw util::Error("{}: names a directory, not a package (expected a .dsc, .changes, .deb, "
+                        ".udeb or .ddeb URL)",
+                        url);
+    }
     check_safe_relative_path(name, url);
     const auto dir = staging.path() / fmt::format("{}", n++);
     util::make_dirs(dir);
@@ -102,7 +113,7 @@ repo::IncludeResult import_urls(repo::Session& session, const std::string& dist_
                             url, file.name);
         }
         jobs.push_back({base + file.name, (dir / file.name).string(), file.checksums.size,
-                        file.checksums.sha256, false, {}});
+                        file.checksums.sha256, false, {}, name});
       }
       if (ext == ".changes") {
         ListedDsc changes_dscs{dir, base, "", {}};

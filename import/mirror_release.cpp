@@ -64,6 +64,15 @@ MirrorRelease parse_release(std::string text, const std::string& dist_url, std::
   r.dist_url = dist_url;
   r.fields = repo::parse_single_stanza(text, source);
   r.text = std::move(text);
+  // An unreadable Date is only a warning to apt; a readable one ahead of
+  // the clock is refused by it, and so here.
+  if (auto date = r.fields.get("Date")) {
+    if (auto when = repo::parse_release_date(*date); when && *when > now + max_future_seconds) {
+      throw util::Error("{}: not valid yet: Date {} is {} s ahead of this host's clock (apt "
+                        "allows {} s; check the clocks here and on the mirror)",
+                        source, *date, *when - now, max_future_seconds);
+    }
+  }
   if (auto valid_until = r.fields.get("Valid-Until")) {
     auto until = repo::parse_release_date(*valid_until);
     if (!until) {
@@ -89,6 +98,25 @@ MirrorRelease parse_release(std::string text, const std::string& dist_url, std::
                       source);
   }
   return r;
+}
+
+void check_distribution_name(const MirrorRelease& release, std::string_view dist)
+{
+  const auto codename = release.fields.get("Codename").value_or("");
+  const auto suite = release.fields.get("Suite").value_or("");
+  auto names = [&](std::string_view name) {
+    return !name.empty() && (name == codename || name == suite);
+  };
+  const auto slash = dist.rfind('/');
+  if (names(dist) || (slash != std::string_view::npos && names(dist.substr(0, slash)))) {
+    return;
+  }
+  auto shown = [](std::string_view value) {
+    return value.empty() ? std::string("(none)") : std::string(value);
+  };
+  throw util::Error("{}/Release: is not distribution '{}': it says Codename {}, Suite {} (a "
+                    "Release of another distribution served under this name)",
+                    release.dist_url, dist, shown(codename), shown(suite));
 }
 
 MirrorRelease fetch_release(util::http::Fetcher& fetcher, const std::string& mirror_url,
@@ -149,6 +177,7 @@ MirrorRelease fetch_release(util::http::Fetcher& fetcher, const std::string& mir
                               dist_url));
   }
   auto r = parse_release(std::move(text), dist_url, now);
+  check_distribution_name(r, dist);
   r.signed_by = signer;
   return r;
 }

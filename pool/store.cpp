@@ -98,12 +98,11 @@ std::string clash_message(std::string_view input, std::string_view pool_path,
                           std::string_view pool_sha256, std::string_view new_sha256,
                           bool retired)
 {
-  return fmt::format("{}: {} {} with other bytes (pool SHA256 {}, this file SHA256 {}); give it "
-                     "a new version, add a version flavor, or include it with --replace",
+  return fmt::format("{}: {} {} with other bytes (pool SHA256 {}, this file SHA256 {}); {}",
                      input, pool_path,
                      retired ? "was published before (a name keeps its bytes after gc)"
                              : "is already in the pool",
-                     pool_sha256, new_sha256);
+                     pool_sha256, new_sha256, clash_advice);
 }
 
 std::string sibling_clash_message(std::string_view input, std::string_view other_path,

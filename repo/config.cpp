@@ -410,6 +410,14 @@ void Config::save(const Root& root) const
   for (auto i = loaded_farms_; i < farms_.size(); ++i) {
     farms += (farms.ends_with("\n") ? "\n" : "\n\n") + farms_[i].to_text();
   }
+  // Distributions first: a farms file naming a farm whose distributions are
+  // missing is valid; the reverse is not.
+  util::write_file_atomic(root.distributions_file(), distributions_text());
+  util::write_file_atomic(root.farms_file(), farms);
+}
+
+std::string Config::distributions_text() const
+{
   std::string dists =
     dists_text_.empty()
       ? std::string("# Distributions, one stanza each (see docs/configuration.md).\n")
@@ -417,10 +425,7 @@ void Config::save(const Root& root) const
   for (auto i = loaded_dists_; i < distributions_.size(); ++i) {
     dists += (dists.ends_with("\n") ? "\n" : "\n\n") + distributions_[i].to_text();
   }
-  // Distributions first: a farms file naming a farm whose distributions are
-  // missing is valid; the reverse is not.
-  util::write_file_atomic(root.distributions_file(), dists);
-  util::write_file_atomic(root.farms_file(), farms);
+  return dists;
 }
 
 void Config::check_children(const std::string& source) const

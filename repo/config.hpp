@@ -55,6 +55,8 @@ public:
   // Both files, atomically each. Stanzas loaded from them are kept as the
   // user wrote them (comments included); added ones are appended.
   void save(const Root& root) const;
+  // What save() writes to conf/distributions.
+  std::string distributions_text() const;
 
   const std::vector<Farm>& farms() const { return farms_; }
   const std::vector<Distribution>& distributions() const { return distributions_; }

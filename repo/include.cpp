@@ -286,6 +286,11 @@ std::vector<Prepared> prepare_all(const std::vector<Task>& tasks, const Distribu
       slots[i] = lower_extension(task.origin.empty() ? task.path : task.origin) == ".dsc"
                      ? prepare_source(task, dist, options, staging.store)
                      : prepare_binary(task, dist, options, staging);
+      if (auto why = options.check_read ? options.check_read(task.path, slots[i]->record) : "";
+          !why.empty()) {
+        slots[i].reset();
+        throw util::Error("{}", why);
+      }
     } catch (const util::Error& e) {
       errors[i] = shown_in(e.what(), tasks[i]);
     }

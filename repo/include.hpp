@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct IncludeOptions {
   // Report an input that fails (unreadable, a clash, a downgrade) in
   // IncludeResult::failures and record the others, instead of refusing all.
   bool keep_going = false;
+  // Called (from reading threads) with each package as read: the input as
+  // given and its record. A message refuses it, "" accepts it. import uses
+  // it to refuse a file that is not the package its index describes.
+  std::function<std::string(const std::string& input, const Record& record)> check_read;
 };
 
 // One input with what the caller already knows of it (import knows the

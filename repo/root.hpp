@@ -1,6 +1,8 @@
 // A prepo root on disk:
 //   conf/farms, conf/distributions   deb822 text people read and edit
 //   conf/tokens                      prepo serve's access tokens (hashes only, mode 0600)
+//   conf/distributions.pending       conf/distributions as it is to be once a
+//                                    database change commits (pending_distributions.hpp)
 //   db/                              LMDB: packages, generations, references
 //   store/                           content-addressed bytes (pool/store.hpp)
 //   public/<farm>/                   the published archives (dists/, pool/)
@@ -33,6 +35,7 @@ public:
   fs::path farms_file() const { return conf_dir() / "farms"; }
   fs::path distributions_file() const { return conf_dir() / "distributions"; }
   fs::path tokens_file() const { return conf_dir() / "tokens"; }
+  fs::path pending_distributions_file() const { return conf_dir() / "distributions.pending"; }
   fs::path db_dir() const { return dir_ / "db"; }
   fs::path store_dir() const { return dir_ / "store"; }
   fs::path public_dir() const { return dir_ / "public"; }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "repo/pending_distributions.hpp"
 #include "repo/publish.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
@@ -13,6 +14,10 @@ Session::Session(Root root, const Options& options, util::Progress& progress)
     lock_(root_.lock_file(), options.lock_timeout, options.on_wait),
     config_(Config::load(root_)), store_(root_.store_dir()), progress_(progress)
 {
+  // A distribution a killed import added: it comes with its packages or not at all.
+  if (finish_pending_distributions(root_, *db_)) {
+    config_ = Config::load(root_);
+  }
   // Scratch space of a killed writer: nobody else writes here while we hold the lock.
   std::error_code ec;
   fs::remove_all(root_.tmp_dir(), ec);

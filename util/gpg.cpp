@@ -287,6 +287,10 @@ VerifiedSignature judge(gpgme_signature_t sig)
     result.problem = "key expired";
   } else if (status == GPG_ERR_SIG_EXPIRED || (summary & GPGME_SIGSUM_SIG_EXPIRED) != 0) {
     result.problem = "signature expired";
+  } else if (status != GPG_ERR_NO_ERROR && !weak_digest(sig->hash_algo).empty()) {
+    // gpg refuses an MD5 signature itself, as "General error": the reason
+    // worth naming is the digest, which gpgme still reports.
+    result.problem = weak_digest(sig->hash_algo);
   } else if (status != GPG_ERR_NO_ERROR) {
     result.problem = gpgme_strerror(sig->status);
   } else if (sig->wrong_key_usage != 0) {

@@ -107,6 +107,21 @@ std::chrono::milliseconds backoff_for(const FetchOptions& options, unsigned atte
   return options.backoff * (1u << std::min(attempt, 6u));
 }
 
+// `attempt` (counted from 0) failed for `why` and is to be followed by another.
+void note_retry(const FetchOptions& options, const std::string& url, const std::string& why,
+                unsigned attempt, bool wait = true)
+{
+  if (!options.on_retry) {
+    return;
+  }
+  const auto ms = wait ? backoff_for(options, attempt).count() : 0;
+  const auto when = ms == 0     ? std::string("now")
+                    : ms < 1000 ? fmt::format("in {} ms", ms)
+                                : fmt::format("in {:.1f} s", static_cast<double>(ms) / 1000.0);
+  options.on_retry(fmt::format("{}: {}; retrying {} (attempt {} of {})", url, why, when,
+                               attempt + 2, options.retries + 1));
+}
+
 struct Buffer {
   std::string bytes;
   std::uint64_t cap = 0;
@@ -329,6 +344,7 @@ std::optional<std::string> Fetcher::get(const std::string& url, std::uint64_t ca
     if (!is_transient(rc, code) || attempt >= options_.retries) {
       throw Error("{}: {}", url, describe(rc, code, error));
     }
+    note_retry(options_, url, describe(rc, code, error), attempt);
     std::this_thread::sleep_for(backoff_for(options_, attempt));
   }
 }
@@ -366,7 +382,7 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
                                         : std::move(streamed);
     if (sum != job.sha256) {
       remove_file_if_exists(part);
-      return fmt::format("SHA256 is {}, the index says {}", sum, job.sha256);
+      return fmt::format("SHA256 is {}, {} says {}", sum, job.listed_by, job.sha256);
     }
     if (::rename(part.c_str(), job.path.c_str()) != 0) {
       throw_errno("rename", job.path);
@@ -431,7 +447,8 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
       if (rc == CURLE_OK && owned->offset == job.size) {
         const auto sum = owned->hasher.finish();
         if (sum != job.sha256) {
-          finish_job(job, fmt::format("SHA256 is {}, the index says {}", sum, job.sha256));
+          finish_job(job,
+                     fmt::format("SHA256 is {}, {} says {}", sum, job.listed_by, job.sha256));
         } else {
           writers.submit(&job, std::move(owned->body));
         }
@@ -445,7 +462,7 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
     if (owned->overflow) {
       remove_file_if_exists(part);
       finish_job(job, fmt::format("larger than the {} bytes {}", job.size,
-                                  job.sha256.empty() ? "allowed" : "the index says"));
+                                  job.sha256.empty() ? "allowed" : job.listed_by + " says"));
       return;
     }
     if (rc == CURLE_RANGE_ERROR) {
@@ -453,10 +470,12 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
     }
     if (rc == CURLE_OK && owned->offset < job.size && !job.sha256.empty()) {
       // The server ended the body early (no Content-Length, or a lying one).
+      const auto why = fmt::format("truncated: {} of {} bytes", owned->offset, job.size);
       if (attempt < options_.retries) {
+        note_retry(options_, job.url, why, attempt);
         queue.push_back({&job, attempt + 1, Clock::now() + backoff_for(options_, attempt)});
       } else {
-        finish_job(job, fmt::format("truncated: {} of {} bytes", owned->offset, job.size));
+        finish_job(job, why);
       }
       return;
     }
@@ -464,6 +483,7 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
       auto why = verify_part(job, owned->resumed ? std::string() : owned->hasher.finish());
       if (!why.empty() && owned->resumed && attempt < options_.retries) {
         // The kept bytes may be what is wrong (a stale .part): once more from byte 0.
+        note_retry(options_, job.url, why + " (resumed from kept bytes)", attempt, false);
         queue.push_back({&job, attempt + 1, Clock::now()});
         return;
       }
@@ -471,6 +491,7 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
       return;
     }
     if (is_transient(rc, code) && attempt < options_.retries) {
+      note_retry(options_, job.url, describe(rc, code, owned->error), attempt);
       queue.push_back({&job, attempt + 1, Clock::now() + backoff_for(options_, attempt)});
       return;
     }

@@ -27,6 +27,10 @@ struct FetchOptions {
   // netrc file with credentials per host (apt's auth.conf has this format);
   // empty: ~/.netrc, or $PREPO_NETRC when set.
   std::string netrc_file;
+  // Told of every retry, in one line: the URL, why the attempt failed, the
+  // wait and the attempt to come. Without it, a server that accepts and
+  // never answers costs minutes of silence (stall timeout times attempts).
+  std::function<void(const std::string& line)> on_retry;
 };
 
 // One file to fetch to `path`. Bytes arrive in `path`.part, which a later
@@ -40,6 +44,8 @@ struct DownloadJob {
   // Filled in by download():
   bool ok = false;
   std::string error; // one line: "HTTP 404", "SHA256 is X, the index says Y", ...
+  // What gave the size and SHA256, as errors name it ("hello_1.0-1.dsc").
+  std::string listed_by = "the index";
 };
 
 class Fetcher {

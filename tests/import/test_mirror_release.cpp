@@ -71,3 +71,64 @@ TEST(MirrorRelease, RefusesWeakOnlyHashesAndUnsafePaths)
                              "http://m/dists/x", 0),
                prepo::util::Error);
 }
+
+TEST(MirrorRelease, RefusesADateAheadOfTheClock)
+{
+  const auto text = release("Date: Sat, 21 Nov 2026 14:22:00 UTC\n");
+  const std::time_t date = 1795270920;
+  // apt's allowance for clock skew, and not a second more.
+  EXPECT_NO_THROW(parse_release(text, "http://m/dists/skaro", date));
+  EXPECT_NO_THROW(
+    parse_release(text, "http://m/dists/skaro", date - prepo::import::max_future_seconds));
+  try {
+    parse_release(text, "http://m/dists/skaro", date - prepo::import::max_future_seconds - 1);
+    FAIL();
+  } catch (const prepo::util::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("http://m/dists/skaro/Release: not valid yet: Date Sat, "
+                                         "21 Nov 2026 14:22:00 UTC is 11 s ahead"),
+              std::string::npos)
+      << e.what();
+  }
+  // An unreadable Date is only warned about by apt: not a reason to refuse.
+  EXPECT_NO_THROW(parse_release(release("Date: someday\n"), "http://m/dists/skaro", 0));
+}
+
+namespace {
+
+std::string name_error(const std::string& fields, const std::string& dist)
+{
+  auto r = parse_release(fields + "SHA256:\n " + sha_a + " 1 main/binary-amd64/Packages\n",
+                         "http://m/dists/" + dist, 0);
+  try {
+    prepo::import::check_distribution_name(r, dist);
+  } catch (const prepo::util::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+} // namespace
+
+TEST(MirrorRelease, MustBeTheDistributionAskedFor)
+{
+  // Codename or Suite, as apt accepts it.
+  EXPECT_EQ(name_error("Codename: skaro\nSuite: unstable\n", "skaro"), "");
+  EXPECT_EQ(name_error("Codename: bookworm\nSuite: stable\n", "stable"), "");
+  EXPECT_EQ(name_error("Codename: bookworm-security\nSuite: stable-security\n",
+                       "bookworm-security"),
+            "");
+  // "buster/updates" (the old security layout) is Codename buster.
+  EXPECT_EQ(name_error("Codename: buster\nSuite: oldoldstable\n", "buster/updates"), "");
+  EXPECT_EQ(name_error("Suite: skaro\n", "skaro"), "");
+
+  EXPECT_EQ(name_error("Codename: gallifrey\nSuite: unstable\n", "skaro"),
+            "http://m/dists/skaro/Release: is not distribution 'skaro': it says Codename "
+            "gallifrey, Suite unstable (a Release of another distribution served under this "
+            "name)");
+  EXPECT_NE(name_error("Origin: x\n", "skaro").find("Codename (none), Suite (none)"),
+            std::string::npos);
+  // Case matters (apt compares exactly), and a prefix is not the name.
+  EXPECT_NE(name_error("Codename: Skaro\n", "skaro"), "");
+  EXPECT_NE(name_error("Codename: skaro-updates\n", "skaro"), "");
+  EXPECT_NE(name_error("Codename: updates\n", "buster/updates"), "");
+}

@@ -22,6 +22,9 @@ objects, each with "prefix" (a path prefix, e.g. "/trunc/pool/") and an
       302 to URL (with keep_rest: URL followed by the rest of the path after P)
   {"prefix": P, "action": "status", "code": N}
       answers N with an empty body
+  {"prefix": P, "action": "hang", "seconds": N}
+      reads the request and answers nothing for N seconds (default 10), then
+      closes the connection: a server that accepts and never replies
   {"prefix": P, "action": "no-range"}
       ignores Range headers (always 200 with the whole file); "no_range": true
       does the same in any rule
@@ -37,6 +40,7 @@ import os
 import socket
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -108,6 +112,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.empty(302, {"Location": location})
         if action == "status":
             return self.empty(int(rule["code"]))
+        if action == "hang":
+            self.note("hang")
+            time.sleep(float(rule.get("seconds", 10)))
+            self.close_connection = True
+            return
 
         full = os.path.realpath(os.path.join(State.root, path.lstrip("/")))
         if not (full == State.root or full.startswith(State.root + os.sep)) or not os.path.isfile(full):
