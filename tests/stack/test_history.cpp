@@ -144,10 +144,10 @@ TEST_F(History, GcKeepsWhatKeptGenerationsOtherDistsAndOtherFarmsNeed)
 
   const auto result = gc({"dev"}, 3);
   const auto after = state_of("dev");
-  // Counted as `prepo generations` lists them (generation 0, the empty
-  // farm, is none).
-  EXPECT_EQ(result.generations_dropped, listed_before - generations("dev").size());
-  EXPECT_EQ(result.generations_dropped, 5u);
+  // Generation 0, the empty farm, counts too (gc.md): it is not listed,
+  // but it could be diffed and rolled back to, and now cannot.
+  EXPECT_EQ(result.generations_dropped, listed_before - generations("dev").size() + 1);
+  EXPECT_EQ(result.generations_dropped, 6u);
   // As many dropped as the rule allows: three kept, but never the
   // published one nor one a retained dists/ directory shows (skaro@6).
   EXPECT_EQ(after.oldest_kept, std::min({after.current - 2, after.published, after.oldest_shown}));
