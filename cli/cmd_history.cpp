@@ -199,8 +199,7 @@ void add_gc_command(CLI::App& app, Context& ctx)
         }
       }
       auto result = stack::collect_garbage(
-        session, farms, keep->count() ? std::optional(args->keep) : std::nullopt,
-        ctx.command_line);
+        session, farms, keep->count() ? std::optional(args->keep) : std::nullopt);
       ctx.progress().note(fmt::format("{} generations dropped, {} files unlinked, {} unreferenced "
                                       "stored files removed",
                                       result.generations_dropped, result.files_removed,

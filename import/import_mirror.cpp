@@ -11,7 +11,7 @@
 #include "import/mirror_index.hpp"
 #include "repo/farm_update.hpp"
 #include "repo/include.hpp"
-#include "repo/publish.hpp"
+#include "repo/retention.hpp"
 #include "repo/version.hpp"
 #include "stack/name_filter.hpp"
 #include "util/error.hpp"
@@ -297,6 +297,7 @@ std::size_t remove_unlisted(repo::Session& session, const ImportMirrorOptions& o
   update.finish(options.publish);
   txn.commit();
   session.run_pending_unlinks();
+  repo::apply_retention(session, {options.farm});
   return gone.size();
 }
 
@@ -426,7 +427,7 @@ ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& gi
     txn.commit();
   }
   if (options.publish && last_generation) {
-    repo::publish_after_change(session, options.farm, last_generation);
+    repo::complete_change(session, options.farm, last_generation, true);
   }
   return report;
 }

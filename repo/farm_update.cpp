@@ -208,7 +208,6 @@ FarmUpdate::Result FarmUpdate::finish(bool publish)
     state.publish_wanted = generation.number;
   }
   txn_.put_farm_state(farm_.name, state);
-  drop_generations(farm_.keep_generations);
   result.generation = generation.number;
   return result;
 }

@@ -13,7 +13,7 @@
 #include "repo/farm_update.hpp"
 #include "repo/index_stanza.hpp"
 #include "repo/names.hpp"
-#include "repo/publish.hpp"
+#include "repo/retention.hpp"
 #include "repo/source_control.hpp"
 #include "repo/version.hpp"
 #include "util/error.hpp"
@@ -492,8 +492,9 @@ IncludeResult include_inputs(Session& session, const std::string& dist_name,
   session.reopen_database();
   util::release_free_memory();
   session.run_pending_unlinks();
-  if (options.publish && result.generation) {
-    publish_after_change(session, session.config().distribution(dist_name).farm, result.generation);
+  if (result.generation) {
+    complete_change(session, session.config().distribution(dist_name).farm, result.generation,
+                    options.publish);
   }
   return result;
 }

@@ -6,7 +6,7 @@
 
 #include "pool/store.hpp"
 #include "repo/farm_update.hpp"
-#include "repo/publish.hpp"
+#include "repo/retention.hpp"
 #include "stack/name_filter.hpp"
 #include "util/error.hpp"
 #include "util/memory.hpp"
@@ -258,8 +258,8 @@ PromoteResult promote(repo::Session& session, const std::string& child, const st
   session.reopen_database();
   util::release_free_memory();
   session.run_pending_unlinks();
-  if (options.publish && generation) {
-    repo::publish_after_change(session, parent, generation);
+  if (generation) {
+    repo::complete_change(session, parent, generation, options.publish);
   }
   return result;
 }

@@ -14,7 +14,8 @@
 #   - rollback restores the very Packages stanzas and pool bytes, and apt
 #     installs the old version again;
 #   - diff (generations and child/parent) and generations --json;
-#   - gc keeps every file a kept generation or another distribution uses.
+#   - gc keeps every file a kept generation or another distribution uses,
+#     and a quiet distribution does not stop it.
 #
 # Tests share one root and run in order; `prepo check` runs after each step.
 source "$(dirname "$0")/lib.sh"
@@ -619,6 +620,36 @@ test_gc_with_a_quiet_distribution() {
   assert_eq 3 "$(n_generations quiet)" "quiet's generations after gc --keep 3 (last gc said: $gc_out; dists: $(ls "$ROOT/public/quiet/dists" | tr "\n" " "))"
   assert_no_file "$ROOT/public/quiet/pool/skaro/main/s/shared/shared_1.0-1_amd64.deb"
   assert_no_file "$ROOT/public/quiet/pool/skaro/main/c/churn/churn_1.1-1_amd64.deb"
+}
+
+# As above, but gallifrey was published twice before it went quiet: its
+# older directory gallifrey@N must not pin generation N for the whole farm
+# (it expires once the publish that replaced it leaves the window), and
+# apt still reads gallifrey.
+test_gc_with_a_distribution_quiet_after_two_publishes() {
+  lab_farm quiet2
+  run_ok P include quiet2/gallifrey "$SHARED"
+  run_ok P include quiet2/gallifrey "$(make_deb "$IN/churn" galnote 1.0-1 all)"
+  local older
+  older=$(find "$ROOT/public/quiet2/dists" -mindepth 1 -maxdepth 1 -name 'gallifrey@*' -printf '%f\n' |
+    sort -t@ -k2n | head -n1)
+  [[ -n $older ]] || fail "no older gallifrey directory"
+  local i deb
+  for ((i = 1; i <= 5; i++)); do
+    deb=$(make_deb "$IN/churn" churn "1.$i-1" amd64)
+    run_ok P include quiet2/skaro "$deb"
+  done
+  run_ok P gc quiet2 --keep 3
+  assert_matches "$LAST_OUT" '^[1-9][0-9]* generations dropped' "gc dropped generations"
+  assert_eq 3 "$(n_generations quiet2)" "quiet2's generations after gc --keep 3 (dists: $(ls "$ROOT/public/quiet2/dists" | tr "\n" " "))"
+  assert_no_file "$ROOT/public/quiet2/dists/$older"
+  assert_no_file "$ROOT/public/quiet2/pool/skaro/main/c/churn/churn_1.1-1_amd64.deb"
+  assert_retained_dirs_complete
+  check_ok
+  setup_install_root "$TESTDIR/apt-quiet2" quiet2 gallifrey
+  apt_update_clean
+  run_ok apt_get install -y shared galnote
+  assert_eq "1.0-1 ii" "$(installed_version galnote)" "installed galnote"
 }
 
 # A generation records the command line, cut after about 2 KB with a count
