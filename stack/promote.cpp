@@ -228,6 +228,9 @@ PromoteResult promote(repo::Session& session, const std::string& child, const st
       throw util::Error("{}; promote refused, nothing changed", plan.problems.front());
     }
     if (options.dry_run) {
+      // It reads what the promote would read (and writes nothing), so a
+      // damaged store object fails it with the promote's very error.
+      verify_arriving(session, txn, plan);
       return result;
     }
     if (plan.is_destructive() && options.confirm && !options.confirm(plan)) {
