@@ -119,12 +119,7 @@ ChangeCounts PromotePlan::counts() const
 {
   ChangeCounts total;
   for (const auto& [dist, changes] : dists) {
-    auto c = count(changes);
-    total.added += c.added;
-    total.upgraded += c.upgraded;
-    total.downgraded += c.downgraded;
-    total.rebuilt += c.rebuilt;
-    total.removed += c.removed;
+    total += count(changes);
   }
   return total;
 }
