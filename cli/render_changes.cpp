@@ -1,6 +1,7 @@
 #include "cli/render_changes.hpp"
 
 #include <cstdio>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -55,13 +56,38 @@ void print_changes(const std::string& heading, const std::vector<stack::PackageC
   fmt::print("{}", out);
 }
 
+ChangesPerDist by_distribution(std::vector<stack::PackageChange> changes)
+{
+  std::map<std::string, std::vector<stack::PackageChange>> grouped;
+  for (auto& c : changes) {
+    grouped[c.slot.dist].push_back(std::move(c));
+  }
+  ChangesPerDist out;
+  for (auto& [dist, list] : grouped) {
+    out.emplace_back(dist, std::move(list));
+  }
+  return out;
+}
+
+void print_per_dist(const std::string& heading, const ChangesPerDist& per_dist, std::size_t limit)
+{
+  if (!heading.empty()) {
+    fmt::print("{}:\n", heading);
+  }
+  const std::string indent = heading.empty() ? "" : "  ";
+  stack::ChangeCounts total;
+  for (const auto& [dist, changes] : per_dist) {
+    print_changes(indent + dist, changes, limit);
+    total += stack::count(changes);
+  }
+  fmt::print("total: {}\n", counts_line(total));
+}
+
 void print_plan(const stack::PromotePlan& plan, bool dry_run)
 {
-  fmt::print("{} {} -> {}:\n", dry_run ? "would promote" : "promoting", plan.child, plan.parent);
-  for (const auto& [dist, changes] : plan.dists) {
-    print_changes("  " + dist, changes, 50);
-  }
-  fmt::print("total: {}\n", counts_line(plan.counts()));
+  print_per_dist(fmt::format("{} {} -> {}", dry_run ? "would promote" : "promoting", plan.child,
+                             plan.parent),
+                 plan.dists, 50);
   for (const auto& problem : plan.problems) {
     fmt::print("would be refused: {}\n", problem);
   }

@@ -15,6 +15,7 @@
 #include "repo/include.hpp"
 #include "repo/pending_distributions.hpp"
 #include "repo/publish.hpp"
+#include "repo/retention.hpp"
 #include "repo/version.hpp"
 #include "stack/name_filter.hpp"
 #include "util/error.hpp"
@@ -329,6 +330,7 @@ std::size_t remove_unlisted(repo::Session& session, const ImportMirrorOptions& o
   update.finish(options.publish);
   txn.commit();
   session.run_pending_unlinks();
+  repo::apply_retention(session, {options.farm});
   return gone.size();
 }
 
@@ -511,7 +513,7 @@ ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& gi
     txn.commit();
   }
   if (options.publish && last_generation) {
-    repo::publish_after_change(session, options.farm, last_generation);
+    repo::complete_change(session, options.farm, last_generation, true);
   }
   return report;
 }

@@ -208,7 +208,6 @@ FarmUpdate::Result FarmUpdate::finish(bool publish)
     state.publish_wanted = generation.number;
   }
   txn_.put_farm_state(farm_.name, state);
-  drop_generations(farm_.keep_generations);
   result.generation = generation.number;
   return result;
 }
@@ -234,9 +233,7 @@ std::size_t FarmUpdate::drop_generations(std::uint64_t keep_wanted)
         }
       }
     }
-    if (state.oldest_kept > 0) { // generation 0, the empty farm, has no record
-      ++dropped;
-    }
+    ++dropped; // generation 0, the empty farm, too: it could be diffed and rolled back to
     txn_.delete_generation(farm_.name, state.oldest_kept);
     state.oldest_kept = next_oldest;
   }

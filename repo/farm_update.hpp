@@ -1,6 +1,7 @@
 // One command's change to one farm. Slots are set or cleared; finish()
-// records the net change as a new generation, counts references and drops
-// generations past the farm's retention.
+// records the net change as a new generation and counts references.
+// drop_generations() is retention's step in the database
+// (repo/retention.hpp runs it after the change is published).
 //
 // Reference counting rule: a pool path (and a record) is referenced once by
 // every slot holding it now, and once by every kept generation whose change
@@ -37,7 +38,7 @@ public:
 
   // Drops the oldest generations beyond `keep` (never fewer than three,
   // never the published one or one a retained directory shows). Returns how
-  // many were dropped. finish() calls it with the farm's Keep-Generations.
+  // many were dropped, generation 0 (the empty farm) included.
   std::size_t drop_generations(std::uint64_t keep);
 
   // --replace: `pool_path` now holds the object `sha256` (already in the

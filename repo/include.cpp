@@ -15,6 +15,7 @@
 #include "repo/names.hpp"
 #include "repo/pool_names.hpp"
 #include "repo/publish.hpp"
+#include "repo/retention.hpp"
 #include "repo/source_control.hpp"
 #include "repo/version.hpp"
 #include "util/error.hpp"
@@ -531,8 +532,9 @@ IncludeResult include_inputs(Session& session, const std::string& dist_name,
   session.reopen_database();
   util::release_free_memory();
   session.run_pending_unlinks();
-  if (options.publish && result.generation) {
-    publish_after_change(session, session.config().distribution(dist_name).farm, result.generation);
+  if (result.generation) {
+    complete_change(session, session.config().distribution(dist_name).farm, result.generation,
+                    options.publish);
   }
   return result;
 }

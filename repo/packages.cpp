@@ -6,7 +6,7 @@
 #include <tuple>
 
 #include "repo/farm_update.hpp"
-#include "repo/publish.hpp"
+#include "repo/retention.hpp"
 #include "util/error.hpp"
 
 namespace prepo::repo {
@@ -66,8 +66,8 @@ RemoveResult remove_packages(Session& session, const std::string& dist_name,
   auto change = update.finish(options.publish);
   txn.commit();
   session.run_pending_unlinks();
-  if (options.publish && change.generation) {
-    publish_after_change(session, farm.name, change.generation);
+  if (change.generation) {
+    complete_change(session, farm.name, change.generation, options.publish);
   }
   return {change.removed, change.generation};
 }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "repo/release_file.hpp"
+#include "repo/retention.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/gpg.hpp"
@@ -247,17 +248,6 @@ void switch_to(const fs::path& dists_dir, const std::string& codename, const std
   util::remove_file_if_exists(link_tmp);
   fs::create_symlink(name, link_tmp);
   fs::rename(link_tmp, dists_dir / codename);
-}
-
-// The generation a dists/<dist>@<generation>[-n] directory shows.
-std::uint64_t shown_generation(std::string_view name)
-{
-  auto at = name.rfind('@');
-  std::uint64_t g = 0;
-  for (auto i = at + 1; at != std::string_view::npos && i < name.size() && std::isdigit(static_cast<unsigned char>(name[i])); ++i) {
-    g = g * 10 + static_cast<std::uint64_t>(name[i] - '0');
-  }
-  return g;
 }
 
 // Removes what a failed or killed publish left in dists/: directories of
@@ -654,22 +644,15 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
     result.published.push_back(farm_name + "/" + info.directories.front());
   }
   // What the older retained directories show (by-hash keeps them for
-  // clients mid-update), over all distributions. A distribution's current
-  // directory shows what its slots hold now, whatever generation number
-  // it carries, so it pins nothing.
+  // clients mid-update) pins generations until retention expires them
+  // (repo/retention.hpp).
   std::set<std::string> retained;
-  std::uint64_t oldest_shown = state.current;
   for (const auto* dist : dists) {
-    auto info = txn.published(farm_name, dist->codename);
-    const auto dirs = info ? info->directories : std::vector<std::string>{};
-    for (std::size_t i = 0; i < dirs.size(); ++i) {
-      retained.insert(dirs[i]);
-      if (i > 0) {
-        oldest_shown = std::min(oldest_shown, shown_generation(dirs[i]));
-      }
+    if (auto info = txn.published(farm_name, dist->codename)) {
+      retained.insert(info->directories.begin(), info->directories.end());
     }
   }
-  state.oldest_shown = oldest_shown;
+  state.oldest_shown = oldest_shown(txn, farm_name, dists, state.current);
   state.published = state.current;
   state.ever_published = true;
   txn.put_farm_state(farm_name, state);

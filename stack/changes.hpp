@@ -29,6 +29,15 @@ struct PackageChange {
 struct ChangeCounts {
   std::size_t added = 0, upgraded = 0, downgraded = 0, rebuilt = 0, removed = 0;
   std::size_t total() const { return added + upgraded + downgraded + rebuilt + removed; }
+  ChangeCounts& operator+=(const ChangeCounts& other)
+  {
+    added += other.added;
+    upgraded += other.upgraded;
+    downgraded += other.downgraded;
+    rebuilt += other.rebuilt;
+    removed += other.removed;
+    return *this;
+  }
 };
 
 // Reads the records involved (and only those) to classify each change.

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "repo/farm_update.hpp"
+#include "repo/retention.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
@@ -33,22 +33,12 @@ std::vector<GenerationSummary> list_generations(repo::Reader& reader, const std:
 }
 
 GcResult collect_garbage(repo::Session& session, const std::vector<std::string>& farms,
-                         std::optional<std::uint64_t> keep, const std::string& command)
+                         std::optional<std::uint64_t> keep)
 {
   GcResult result;
-  std::size_t pending_before = 0;
-  {
-    repo::DbTxn txn(session.db(), util::lmdb::Txn::Mode::write);
-    pending_before = txn.pending_unlinks().size();
-    for (const auto& name : farms) {
-      const auto& farm = session.config().farm(name);
-      repo::FarmUpdate update(txn, farm, command);
-      result.generations_dropped += update.drop_generations(keep.value_or(farm.keep_generations));
-    }
-    result.files_removed = txn.pending_unlinks().size() - pending_before;
-    txn.commit();
-  }
-  session.run_pending_unlinks();
+  const auto retention = repo::apply_retention(session, farms, keep);
+  result.generations_dropped = retention.generations_dropped;
+  result.files_removed = retention.files_unlinked;
 
   // Objects a killed command stored but never recorded: the store is
   // content-addressed, so "not in the database" means "nobody uses it".

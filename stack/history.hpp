@@ -29,10 +29,10 @@ struct GcResult {
   std::size_t orphans_removed = 0; // stored objects no record knew (a killed include's)
 };
 
-// Drops each farm's generations beyond `keep` (default: its
-// Keep-Generations), unlinks files no kept generation references, and
-// removes store objects the database does not know.
+// Applies each farm's retention with `keep` (default: its
+// Keep-Generations; repo/retention.hpp), and removes store objects the
+// database does not know.
 GcResult collect_garbage(repo::Session& session, const std::vector<std::string>& farms,
-                         std::optional<std::uint64_t> keep, const std::string& command);
+                         std::optional<std::uint64_t> keep);
 
 } // namespace prepo::stack

@@ -8,6 +8,7 @@
 #include "repo/farm_update.hpp"
 #include "repo/pool_names.hpp"
 #include "repo/publish.hpp"
+#include "repo/retention.hpp"
 #include "stack/name_filter.hpp"
 #include "util/error.hpp"
 #include "util/memory.hpp"
@@ -122,12 +123,7 @@ ChangeCounts PromotePlan::counts() const
 {
   ChangeCounts total;
   for (const auto& [dist, changes] : dists) {
-    auto c = count(changes);
-    total.added += c.added;
-    total.upgraded += c.upgraded;
-    total.downgraded += c.downgraded;
-    total.rebuilt += c.rebuilt;
-    total.removed += c.removed;
+    total += count(changes);
   }
   return total;
 }
@@ -231,6 +227,9 @@ PromoteResult promote(repo::Session& session, const std::string& child, const st
       throw util::Error("{}; promote refused, nothing changed", plan.problems.front());
     }
     if (options.dry_run) {
+      // It reads what the promote would read (and writes nothing), so a
+      // damaged store object fails it with the promote's very error.
+      verify_arriving(session, txn, plan);
       return result;
     }
     if (plan.is_destructive() && options.confirm && !options.confirm(plan)) {
@@ -261,8 +260,8 @@ PromoteResult promote(repo::Session& session, const std::string& child, const st
   session.reopen_database();
   util::release_free_memory();
   session.run_pending_unlinks();
-  if (options.publish && generation) {
-    repo::publish_after_change(session, parent, generation);
+  if (generation) {
+    repo::complete_change(session, parent, generation, options.publish);
   }
   return result;
 }

@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 
 #include "repo/farm_update.hpp"
-#include "repo/publish.hpp"
+#include "repo/retention.hpp"
 #include "stack/delta.hpp"
 #include "util/error.hpp"
 
@@ -55,8 +55,8 @@ RollbackResult rollback(repo::Session& session, const std::string& farm_name,
     txn.commit();
   }
   session.run_pending_unlinks();
-  if (options.publish && result.generation) {
-    repo::publish_after_change(session, farm_name, result.generation);
+  if (result.generation) {
+    repo::complete_change(session, farm_name, result.generation, options.publish);
   }
   return result;
 }

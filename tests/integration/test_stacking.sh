@@ -13,8 +13,11 @@
 #     say why on exactly one stderr line;
 #   - rollback restores the very Packages stanzas and pool bytes, and apt
 #     installs the old version again;
-#   - diff (generations and child/parent) and generations --json;
-#   - gc keeps every file a kept generation or another distribution uses.
+#   - diff (generations and child/parent, --dist) and generations --json;
+#   - rollback prints its changes per distribution;
+#   - gc keeps every file a kept generation or another distribution uses,
+#     and a quiet distribution does not stop it;
+#   - generation numbers are parsed strictly.
 #
 # Tests share one root and run in order; `prepo check` runs after each step.
 source "$(dirname "$0")/lib.sh"
@@ -619,6 +622,103 @@ test_gc_with_a_quiet_distribution() {
   assert_eq 3 "$(n_generations quiet)" "quiet's generations after gc --keep 3 (last gc said: $gc_out; dists: $(ls "$ROOT/public/quiet/dists" | tr "\n" " "))"
   assert_no_file "$ROOT/public/quiet/pool/skaro/main/s/shared/shared_1.0-1_amd64.deb"
   assert_no_file "$ROOT/public/quiet/pool/skaro/main/c/churn/churn_1.1-1_amd64.deb"
+}
+
+# As above, but gallifrey was published twice before it went quiet: its
+# older directory gallifrey@N must not pin generation N for the whole farm
+# (it expires once the publish that replaced it leaves the window), and
+# apt still reads gallifrey.
+test_gc_with_a_distribution_quiet_after_two_publishes() {
+  lab_farm quiet2
+  run_ok P include quiet2/gallifrey "$SHARED"
+  run_ok P include quiet2/gallifrey "$(make_deb "$IN/churn" galnote 1.0-1 all)"
+  local older
+  older=$(find "$ROOT/public/quiet2/dists" -mindepth 1 -maxdepth 1 -name 'gallifrey@*' -printf '%f\n' |
+    sort -t@ -k2n | head -n1)
+  [[ -n $older ]] || fail "no older gallifrey directory"
+  local i deb
+  for ((i = 1; i <= 5; i++)); do
+    deb=$(make_deb "$IN/churn" churn "1.$i-1" amd64)
+    run_ok P include quiet2/skaro "$deb"
+  done
+  run_ok P gc quiet2 --keep 3
+  assert_matches "$LAST_OUT" '^[1-9][0-9]* generations dropped' "gc dropped generations"
+  assert_eq 3 "$(n_generations quiet2)" "quiet2's generations after gc --keep 3 (dists: $(ls "$ROOT/public/quiet2/dists" | tr "\n" " "))"
+  assert_no_file "$ROOT/public/quiet2/dists/$older"
+  assert_no_file "$ROOT/public/quiet2/pool/skaro/main/c/churn/churn_1.1-1_amd64.deb"
+  assert_retained_dirs_complete
+  check_ok
+  setup_install_root "$TESTDIR/apt-quiet2" quiet2 gallifrey
+  apt_update_clean
+  run_ok apt_get install -y shared galnote
+  assert_eq "1.0-1 ii" "$(installed_version galnote)" "installed galnote"
+}
+
+# diff --dist is promote's --dist: a child with a distribution its parent
+# lacks is compared one distribution at a time, exactly as
+# 'promote --dist' would go; between generations it keeps one
+# distribution's changes.
+test_diff_dist() {
+  lab_farm twin
+  run_ok P farm add twinparent --from twin
+  run_ok P dist add twinparent/skaro --components main --architectures amd64,all \
+    --sign-with "$GPG_FPR" --origin prepo-test --label "Prepo twinparent" --suite twinparent \
+    --description "prepo diff --dist test"
+  run_ok P include twin/skaro "$HELLO_10"
+  run_ok P include twin/gallifrey "$NEWTOOL"
+  local before
+  before=$(root_hash "$ROOT")
+  assert_fails_with 'twin/gallifrey has no counterpart in farm twinparent' P diff twin twinparent
+  run_ok P diff --dist skaro twin twinparent
+  local diff_out=$LAST_OUT
+  assert_eq "+ hello 1.0-1 (amd64, main)" "$(change_lines "$diff_out")" "diff --dist skaro"
+  assert_not_contains "$diff_out" "gallifrey"
+  run_ok P promote --dry-run --dist skaro twin twinparent </dev/null
+  assert_eq "$(change_lines "$diff_out")" "$(change_lines "$LAST_OUT")" "diff --dist vs promote --dry-run --dist"
+  assert_fails_with "unknown distribution 'twin/nosuch'" P diff --dist nosuch twin twinparent
+  run_ok P diff --dist gallifrey twin@0 twin@2
+  assert_eq "+ newtool 1.0-1 (amd64, main)" "$(change_lines "$LAST_OUT")" "diff --dist gallifrey twin@0 twin@2"
+  assert_not_contains "$LAST_OUT" "skaro"
+  assert_fails_with "unknown distribution 'twin/nosuch'" P diff --dist nosuch twin@0 twin@2
+  assert_eq "$before" "$(root_hash "$ROOT")" "root hash after diff --dist"
+}
+
+# rollback lists what it changes per distribution, as diff and promote do.
+test_rollback_groups_changes_by_distribution() {
+  run_ok P include twin/skaro "$HELLO_11"
+  run_ok P include twin/gallifrey "$SHARED"
+  run_ok P rollback twin --to 2
+  assert_eq "twin back to generation 2:
+  gallifrey:
+  - shared 1.0-1 (amd64, main)
+  0 added, 0 upgraded, 0 downgraded, 0 rebuilt, 1 removed
+  skaro:
+  v hello 1.1-1 -> 1.0-1 (amd64, main)
+  0 added, 0 upgraded, 1 downgraded, 0 rebuilt, 0 removed
+total: 0 added, 0 upgraded, 1 downgraded, 0 rebuilt, 1 removed" \
+    "$(sed -n '/^twin back to generation/,/^total:/p' <<<"$LAST_OUT")" "rollback's summary"
+  run_ok P diff twin@5 twin@4
+  assert_eq "gallifrey:
+  + shared 1.0-1 (amd64, main)
+  1 added, 0 upgraded, 0 downgraded, 0 rebuilt, 0 removed
+skaro:
+  ^ hello 1.0-1 -> 1.1-1 (amd64, main)
+  0 added, 1 upgraded, 0 downgraded, 0 rebuilt, 0 removed
+total: 1 added, 1 upgraded, 0 downgraded, 0 rebuilt, 0 removed" "$LAST_OUT" "diff's rendering"
+  check_ok
+}
+
+# Generation numbers are read strictly: no sign, no wrap past 2^64 - 1.
+test_generation_numbers_are_parsed_strictly() {
+  local before
+  before=$(root_hash "$ROOT")
+  assert_fails_with "^prepo: invalid generation 'production@99999999999999999999'" \
+    P diff production@99999999999999999999 production@1
+  assert_fails_with "^prepo: invalid generation '-1'" P rollback production --to -1
+  assert_fails_with "^prepo: invalid generation '18446744073709551616'" \
+    P rollback production --to 18446744073709551616
+  assert_fails_with "^prepo: invalid generation '\+3'" P rollback production --to +3
+  assert_eq "$before" "$(root_hash "$ROOT")" "root hash after the refused generation numbers"
 }
 
 # A generation records the command line, cut after about 2 KB with a count

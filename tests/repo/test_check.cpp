@@ -151,6 +151,26 @@ TEST_F(Check, MissingPoolFileIsAProblem)
   EXPECT_TRUE(any_contains(report.problems, pool_file.string())) << joined(report.problems);
 }
 
+TEST_F(Check, AFileThePreviousPublishListsMustStay)
+{
+  // A client that read the previous InRelease fetches its indexes, from the
+  // retained dists/skaro@1 or by-hash through dists/skaro, then the pool
+  // files they list. (Until retention expired such directories, check
+  // looked only at the current indexes.)
+  include({make_deb("hello", "1.0-1")});
+  include({make_deb("hello", "1.1-1")});
+  ASSERT_TRUE(check().ok()) << joined(check().problems);
+  const auto pool_file = farm_dir() / "pool/skaro/main/h/hello/hello_1.0-1_amd64.deb";
+  ASSERT_TRUE(fs::exists(pool_file)) << "generation 1 is kept";
+  fs::remove(pool_file);
+  const auto report = check();
+  EXPECT_FALSE(report.ok());
+  const auto listed = pool_file.string() + ": listed in ";
+  EXPECT_TRUE(any_contains(report.problems, listed + (farm_dir() / "dists/skaro@1").string()))
+      << joined(report.problems);
+  EXPECT_TRUE(any_contains(report.problems, "/by-hash/SHA256/")) << joined(report.problems);
+}
+
 TEST_F(Check, ChangedIndexIsAProblem)
 {
   include({make_deb("hello", "1.0-1")});

@@ -340,6 +340,11 @@ protected:
       }
     }
     auto result = update.finish(publish);
+    if (result.generation) {
+      // Retention's step in the database (repo/retention.cpp runs it after
+      // the publish, in a transaction of its own).
+      update.drop_generations((farm ? *farm : dev_).keep_generations);
+    }
     drop_unreferenced(txn, fresh);
     txn.commit();
     return result;

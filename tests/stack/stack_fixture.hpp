@@ -16,6 +16,7 @@
 #include "repo/check.hpp"
 #include "repo/farm_update.hpp"
 #include "repo/packages.hpp"
+#include "repo/retention.hpp"
 #include "stack/delta.hpp"
 #include "stack/history.hpp"
 #include "stack/promote.hpp"
@@ -246,7 +247,7 @@ protected:
     stack::GcResult result;
     {
       auto session = open_session();
-      result = stack::collect_garbage(*session, farms, keep, "test gc");
+      result = stack::collect_garbage(*session, farms, keep);
     }
     after("gc");
     return result;
@@ -430,7 +431,7 @@ protected:
     }
     session->run_pending_unlinks();
     if (generation) {
-      repo::publish_after_change(*session, parent, generation);
+      repo::complete_change(*session, parent, generation, true);
     }
     session.reset();
     after("apply to " + parent);

@@ -28,6 +28,18 @@ protected:
         .string();
   }
 
+  // dev (Keep-Generations 10) gains a distribution gallifrey, published at
+  // generations 1 and 2: dists/gallifrey@1 is its older retained
+  // directory, and shows generation 1.
+  void publish_gallifrey_twice()
+  {
+    set_keep("dev", 10);
+    configure(
+        [](repo::Config& config) { config.add_distribution(make_dist("dev", "gallifrey")); });
+    put("dev/gallifrey", {build1({"stable", "1.0"})}); // 1
+    put("dev/gallifrey", {build1({"stable", "1.1"})}); // 2
+  }
+
   // Every file under public/*/pool and store/.
   std::set<std::string> pool_and_store_files()
   {
@@ -144,10 +156,10 @@ TEST_F(History, GcKeepsWhatKeptGenerationsOtherDistsAndOtherFarmsNeed)
 
   const auto result = gc({"dev"}, 3);
   const auto after = state_of("dev");
-  // Counted as `prepo generations` lists them (generation 0, the empty
-  // farm, is none).
-  EXPECT_EQ(result.generations_dropped, listed_before - generations("dev").size());
-  EXPECT_EQ(result.generations_dropped, 5u);
+  // Generation 0, the empty farm, counts too (gc.md): it is not listed,
+  // but it could be diffed and rolled back to, and now cannot.
+  EXPECT_EQ(result.generations_dropped, listed_before - generations("dev").size() + 1);
+  EXPECT_EQ(result.generations_dropped, 6u);
   // As many dropped as the rule allows: three kept, but never the
   // published one nor one a retained dists/ directory shows (skaro@6).
   EXPECT_EQ(after.oldest_kept, std::min({after.current - 2, after.published, after.oldest_shown}));
@@ -316,6 +328,129 @@ TEST_F(History, AnUnchangedDistributionDoesNotStopRetention)
       << "churn 1.0 was replaced 7 generations ago with Keep-Generations 3";
   EXPECT_TRUE(fs::exists(path_in("dev", "stable", "1.0", "gallifrey")));
   expect_healthy("two distributions");
+}
+
+TEST_F(History, AQuietDistributionPublishedTwiceDoesNotStopRetentionEither)
+{
+  // As above, but gallifrey was published twice and then stayed quiet:
+  // dists/gallifrey@1, its older retained directory, showed generation 1.
+  // (prepo 0.1.0 pinned generation 1 for the whole farm while it stayed,
+  // that is until gallifrey was published twice more: skaro's old
+  // generations and pool files were kept forever.)
+  publish_gallifrey_twice();
+  const auto dists = root().farm_dir("dev") / "dists";
+  const auto older = dists / "gallifrey@1";
+  ASSERT_TRUE(fs::is_directory(older));
+  // What a client mid-update would fetch of it through dists/gallifrey.
+  const auto by_hash = published_dir("dev", "gallifrey") / "main" / "binary-amd64" / "by-hash" /
+                       "SHA256" /
+                       util::checksum_file(older / "main" / "binary-amd64" / "Packages").sha256;
+  ASSERT_TRUE(fs::exists(by_hash));
+  for (int i = 1; i <= 8; ++i) {
+    put("dev/skaro", {build1({"churn", std::to_string(i) + ".0"})}); // 3..10
+  }
+  // Keep-Generations 10 keeps all of it, gallifrey@1 included.
+  ASSERT_TRUE(fs::is_directory(older));
+
+  const auto result = gc({"dev"}, 3);
+  const auto state = state_of("dev");
+  EXPECT_EQ(state.current, 10u);
+  EXPECT_EQ(state.oldest_kept, 8u) << "three states: 8, 9, 10";
+  EXPECT_EQ(result.generations_dropped, 7u) << "1 to 7 (0 went with Keep-Generations 10)";
+  // gallifrey@1 went first, and with it its indexes from gallifrey@2's
+  // by-hash: nothing published names the files dropped with it.
+  EXPECT_FALSE(fs::exists(older));
+  EXPECT_FALSE(fs::exists(by_hash));
+  EXPECT_TRUE(fs::is_directory(dists / "gallifrey@2"));
+  EXPECT_EQ(fs::read_symlink(dists / "gallifrey"), "gallifrey@2");
+  EXPECT_FALSE(fs::exists(path_in("dev", "stable", "1.0", "gallifrey")));
+  EXPECT_TRUE(fs::exists(path_in("dev", "stable", "1.1", "gallifrey")));
+  for (int i = 1; i <= 8; ++i) {
+    const auto version = std::to_string(i) + ".0";
+    // churn i.0 arrived in generation i + 2.
+    EXPECT_EQ(fs::exists(path_in("dev", "churn", version)), i + 2 >= 8) << version;
+  }
+  // prepo check reads every index a client can still reach, the retained
+  // directories and the current one's by-hash included.
+  expect_healthy("gc with a quiet distribution published twice");
+  EXPECT_NE(index_text("dev", "gallifrey").find("stable_1.1_amd64.deb"), std::string::npos);
+}
+
+TEST_F(History, AnOlderDirectoryStaysWhileThePublishThatReplacedItIsKept)
+{
+  // A stretch of --no-publish changes: skaro@1 was current until the
+  // publish of generation 6 replaced it a moment ago. Clients mid-update
+  // may be reading it, however old the generation it shows.
+  put("dev/skaro", {build1({"churn", "1.0"})}); // 1, published
+  for (int i = 2; i <= 6; ++i) {
+    put("dev/skaro", {build1({"churn", std::to_string(i) + ".0"})}, false);
+  }
+  publish_farm("dev");
+  const auto dists = root().farm_dir("dev") / "dists";
+  ASSERT_TRUE(fs::is_directory(dists / "skaro@1"));
+  gc({"dev"}, 3);
+  EXPECT_TRUE(fs::is_directory(dists / "skaro@1"));
+  EXPECT_EQ(state_of("dev").oldest_kept, 1u);
+  EXPECT_TRUE(fs::exists(path_in("dev", "churn", "1.0")));
+  expect_healthy("gc after a --no-publish stretch");
+
+  // Three more, published at once: skaro@9 replaces skaro@6, and skaro@1
+  // (replaced by the publish of 6, now older than the window 7..9) expires.
+  for (int i = 7; i <= 9; ++i) {
+    put("dev/skaro", {build1({"churn", std::to_string(i) + ".0"})}, false);
+  }
+  publish_farm("dev");
+  ASSERT_TRUE(fs::is_directory(dists / "skaro@1"));
+  gc({"dev"}, 3);
+  EXPECT_FALSE(fs::exists(dists / "skaro@1"));
+  EXPECT_TRUE(fs::is_directory(dists / "skaro@6")) << "replaced a moment ago";
+  EXPECT_EQ(state_of("dev").oldest_kept, 6u);
+  for (int i = 1; i <= 9; ++i) {
+    const auto version = std::to_string(i) + ".0";
+    EXPECT_EQ(fs::exists(path_in("dev", "churn", version)), i >= 6) << version;
+  }
+  expect_healthy("gc once the window passed");
+}
+
+TEST_F(History, AnExpiryKilledBeforeItsCommitIsTakenInItsStride)
+{
+  publish_gallifrey_twice();
+  for (int i = 1; i <= 4; ++i) {
+    put("dev/skaro", {build1({"churn", std::to_string(i) + ".0"})}); // 3..6
+  }
+  // Retention removes an expired directory before its transaction
+  // commits: killed in between, the directory is gone but still listed.
+  fs::remove_all(root().farm_dir("dev") / "dists" / "gallifrey@1");
+  expect_healthy("an expired directory still listed");
+  put("dev/gallifrey", {build1({"stable", "1.2"})}); // 7: a publish with it listed
+  expect_healthy("a publish after the killed expiry");
+  gc({"dev"}, 3);
+  expect_healthy("gc after the killed expiry");
+  repo::Reader reader(root());
+  repo::DbTxn txn(reader.db, util::lmdb::Txn::Mode::read);
+  const auto info = txn.published("dev", "gallifrey");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->directories, (std::vector<std::string>{"gallifrey@7", "gallifrey@2"}))
+      << "the next retention finished the expiry";
+}
+
+TEST_F(History, RetentionAfterAChangeTakesEffectInTheSameCommand)
+{
+  // Keep-Generations 3 (prod): the 4th promote leaves generations 2 to 4,
+  // and the file only generation 1 used is gone, without a gc. (prepo 0.1.0
+  // dropped before publishing, while dists/skaro@1 still pinned 1.)
+  for (int i = 1; i <= 4; ++i) {
+    put("dev/skaro", {build1({"churn", std::to_string(i) + ".0"})});
+    promote("dev", "prod");
+  }
+  const auto list = generations("prod");
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list.front().number, 2u);
+  EXPECT_EQ(list.back().number, 4u);
+  EXPECT_FALSE(fs::exists(path_in("prod", "churn", "1.0")));
+  EXPECT_TRUE(fs::exists(path_in("prod", "churn", "2.0")));
+  // And gc finds nothing left to do.
+  EXPECT_EQ(gc({"prod"}).generations_dropped, 0u);
 }
 
 TEST_F(History, APoolNameKeepsItsBytesAfterGcDroppedIt)

@@ -544,6 +544,29 @@ TEST_F(Promote, RefusesACorruptStoreObjectNamingIt)
   expect_healthy("mended object");
 }
 
+TEST_F(Promote, DryRunVerifiesStoredBytesLikeThePromote)
+{
+  // prepo 0.1.0's dry run stopped before reading the arriving files: it
+  // said yes to a promote that then failed.
+  fill_both();
+  const auto object = object_file(sha_of("dev", "hello"));
+  fs::permissions(object, fs::perms::owner_write, fs::perm_options::add);
+  {
+    std::ofstream out(object, std::ios::binary | std::ios::app);
+    out << 'X';
+  }
+  const auto before = freeze();
+  stack::PromoteOptions dry;
+  dry.dry_run = true;
+  const auto dry_message = error_of([&] { promote("dev", "prod", dry); });
+  EXPECT_NE(dry_message.find("differ from their recorded SHA256"), std::string::npos)
+      << dry_message;
+  expect_unchanged(before, "a dry run over a corrupt object");
+  EXPECT_EQ(dry_message, error_of([&] { promote("dev", "prod"); }))
+      << "the dry run reports what the promote would";
+  expect_unchanged(before, "a promote over a corrupt object");
+}
+
 TEST_F(Promote, SameContentAgainIsANoOp)
 {
   fill_both();
