@@ -18,8 +18,7 @@ if [[ -z ${PREPO:-} ]]; then
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/prepo-bench-$BENCH_NAME.XXXXXX")
-# sync: the freed inodes' table blocks are written, so the next benchmark
-# waits 60 s for them, not 360 (see settle).
+# sync: the freed inodes' table blocks are written (see settle).
 cleanup() { rm -rf "$WORK"; sync; }
 trap cleanup EXIT
 
@@ -28,9 +27,13 @@ trap cleanup EXIT
 # file or directory then scans past the recently freed ones, and creating
 # 10,000 of them right after a large deletion takes several times longer.
 # Without this wait, whichever tool runs first after the previous run's
-# cleanup (prepo, by default) pays for it. BENCH_SETTLE=0 skips it.
+# cleanup (prepo, by default) pays for it. A sync does not make 60 s
+# enough: the first new inode in a table block dirties it again, and its
+# deleted neighbours are then skipped for 360 s (a perf profile 70 s after
+# a synced deletion still spent 40% of an include's kernel time in that
+# scan). So: 370 s. BENCH_SETTLE=0 skips it.
 settle() {
-  local secs=${BENCH_SETTLE:-65}
+  local secs=${BENCH_SETTLE:-370}
   ((secs > 0)) || return 0
   echo "# settling: sync, then ${secs} s for recently freed inodes to become reusable" >&2
   sync
