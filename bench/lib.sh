@@ -12,7 +12,9 @@ export LC_ALL=C.UTF-8 TZ=UTC
 bash "$HERE/setup.sh"
 
 if [[ -z ${PREPO:-} ]]; then
-  for c in "$SRC"/_build*/prepo "$SRC"/_build*/cli/prepo; do
+  # _build/ first (scripts/build.sh makes it): the glob alone sorts an
+  # older _build-something/ before it.
+  for c in "$SRC"/_build/prepo "$SRC"/_build*/prepo "$SRC"/_build*/cli/prepo; do
     if [[ -x $c && -f $c ]]; then PREPO=$c; break; fi
   done
 fi
