@@ -246,7 +246,7 @@ struct Checker {
           continue;
         }
         const auto file =
-          current / path.parent_path() / "by-hash" / "SHA256" / entry.checksums.sha256;
+          by_hash_path(current, entry.path, util::HashKind::sha256, entry.checksums.sha256);
         if (auto text = util::read_file_if_exists(file)) {
           check_index_files(farm, file, *text, name == "Sources", true);
         }

@@ -281,10 +281,8 @@ std::string unique_directory_name(const fs::path& dists, const std::string& dist
 void link_by_hash(const fs::path& dir, const std::string& entry_path,
                   const util::Checksums& sums, const fs::path& source)
 {
-  const auto parent = fs::path(entry_path).parent_path();
   for (auto kind : util::all_hash_kinds) {
-    const auto target =
-      dir / parent / "by-hash" / std::string(util::release_field_name(kind)) / sums.get(kind);
+    const auto target = by_hash_path(dir, entry_path, kind, sums.get(kind));
     std::error_code ec;
     if (fs::exists(target, ec)) {
       continue;
@@ -362,8 +360,8 @@ public:
     if (previous && previous_dir) {
       for (std::size_t i = 0; i < previous->recent.size() && i < 2; ++i) {
         for (const auto& entry : previous->recent[i]) {
-          const auto old = *previous_dir / fs::path(entry.path).parent_path() / "by-hash" /
-                           "SHA256" / entry.checksums.sha256;
+          const auto old = by_hash_path(*previous_dir, entry.path, util::HashKind::sha256,
+                                        entry.checksums.sha256);
           std::error_code ec;
           if (fs::exists(old, ec)) {
             link_by_hash(tmp, entry.path, entry.checksums, old);
@@ -499,6 +497,13 @@ void link_new_files(Session& session, const DbTxn& txn, const std::string& farm,
 }
 
 } // namespace
+
+fs::path by_hash_path(const fs::path& dir, std::string_view entry_path, util::HashKind kind,
+                      std::string_view digest)
+{
+  return dir / fs::path(entry_path).parent_path() / "by-hash" /
+         std::string(util::release_field_name(kind)) / std::string(digest);
+}
 
 std::string config_digest(const Distribution& dist)
 {

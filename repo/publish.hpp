@@ -15,10 +15,13 @@
 // chunk, not the whole Packages file.
 #pragma once
 
+#include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "repo/session.hpp"
+#include "util/hash.hpp"
 
 namespace prepo::repo {
 
@@ -35,6 +38,11 @@ struct PublishResult {
 // from (PublishedDist::config_digest): a publish after the stanza changed
 // rewrites it, and check knows what the published tree was made with.
 std::string config_digest(const Distribution& dist);
+
+// Where a published directory `dir` serves by hash the file Release lists
+// as `entry_path`: <dir>/<entry's directory>/by-hash/<SHA256|...>/<digest>.
+std::filesystem::path by_hash_path(const std::filesystem::path& dir, std::string_view entry_path,
+                                   util::HashKind kind, std::string_view digest);
 
 PublishResult publish_farm(Session& session, const std::string& farm, const PublishOptions& options);
 

@@ -69,12 +69,10 @@ void expire(const fs::path& dists_dir, const PublishedDist& info, std::size_t st
       if (served.contains(key(entry))) {
         continue;
       }
-      const auto parent = fs::path(entry.path).parent_path();
       for (std::size_t d = 0; d < staying; ++d) {
         for (auto kind : util::all_hash_kinds) {
-          util::remove_file_if_exists(dists_dir / info.directories[d] / parent / "by-hash" /
-                                      std::string(util::release_field_name(kind)) /
-                                      entry.checksums.get(kind));
+          util::remove_file_if_exists(by_hash_path(dists_dir / info.directories[d], entry.path,
+                                                   kind, entry.checksums.get(kind)));
         }
       }
     }
