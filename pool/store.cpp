@@ -1,5 +1,7 @@
 #include "pool/store.hpp"
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 #include "util/error.hpp"
@@ -13,6 +15,21 @@ fs::path ContentStore::object_path(std::string_view sha256) const
     throw util::Error("invalid object name '{}'", sha256);
   }
   return dir_ / std::string(sha256.substr(0, 2)) / std::string(sha256);
+}
+
+std::size_t ContentStore::shard_index(std::string_view sha256)
+{
+  std::size_t index = 0;
+  const auto* first = sha256.data();
+  if (sha256.size() != 64 || std::from_chars(first, first + 2, index, 16).ptr != first + 2) {
+    throw util::Error("invalid object name '{}'", sha256);
+  }
+  return index;
+}
+
+fs::path ContentStore::shard_path(std::size_t index) const
+{
+  return dir_ / fmt::format("{:02x}", index);
 }
 
 bool ContentStore::contains(std::string_view sha256) const
@@ -60,9 +77,15 @@ void ContentStore::adopt_file(const fs::path& source, std::string_view sha256,
 void ContentStore::adopt_staged(const fs::path& staged, std::string_view sha256) const
 {
   const auto target = object_path(sha256);
-  util::make_dirs(target.parent_path());
+  // The shard directory exists but for the first few objects: no mkdir
+  // and stat per object to learn that.
   std::error_code ec;
   fs::rename(staged, target, ec);
+  if (ec == std::errc::no_such_file_or_directory && fs::exists(staged)) {
+    util::make_dirs(target.parent_path());
+    ec.clear();
+    fs::rename(staged, target, ec);
+  }
   if (ec) {
     throw util::Error("{}: cannot move into the store as {}: {}", staged.string(),
                       target.string(), ec.message());

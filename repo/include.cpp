@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "pool/store.hpp"
+#include "pool/store_batch.hpp"
 #include "repo/deb_file.hpp"
 #include "repo/farm_update.hpp"
 #include "repo/index_stanza.hpp"
@@ -36,38 +38,24 @@ struct Prepared {
   const std::string& input() const { return sources.front(); } // the file read
   // As messages name it: the URL an import fetched it from, else the file.
   const std::string& shown() const { return origin.empty() ? sources.front() : origin; }
-  bool staged = false; // a binary's bytes are already under tmp/ (Staging::path_of)
+  bool staged = false; // this run wrote the binary's bytes into the store (Staging)
   std::string origin;
 };
 
 // While packages are read (in parallel), a binary's bytes, which are in
-// memory anyway, are written once into a staging directory under tmp/;
-// after every input has been verified they move into the store by rename.
-// A failure removes the staging directory: nothing is written.
+// memory anyway, go straight into the store (pool::StoreBatch): a failure
+// before the commit takes them out again, so nothing is written.
 struct Staging {
   const pool::ContentStore& store;
-  util::TempDir dir;
+  pool::StoreBatch& batch;
   bool enabled = true; // --move links the inputs instead
-  // Files go into 256 subdirectories, as in the store: creating a file
-  // locks its directory, and the reader threads would otherwise queue
-  // (and spin) on one.
-  mutable std::array<std::once_flag, 256> made{};
-
-  fs::path path_of(std::string_view sha256) const
-  {
-    return dir.path() / std::string(sha256.substr(0, 2)) / std::string(sha256);
-  }
 
   bool stage(std::string_view bytes, const std::string& sha256) const
   {
     if (!enabled || store.holds(sha256, bytes.size())) {
       return false;
     }
-    const auto path = path_of(sha256);
-    std::call_once(made[std::stoul(sha256.substr(0, 2), nullptr, 16)],
-                   [&] { util::make_dirs(path.parent_path()); });
-    util::create_file(path, bytes, 0444); // false: the same bytes given twice
-    return true;
+    return batch.write(bytes, sha256); // false: the same bytes given twice
   }
 };
 
@@ -334,8 +322,8 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
     throw util::Error("component '{}' is not in {} (components: {})", options.component,
                       dist.full_name(), fmt::join(dist.components, ", "));
   }
-  Staging staging{session.store(), util::TempDir(session.root().tmp_dir(), "include-"),
-                  !options.move};
+  pool::StoreBatch batch(session.store());
+  Staging staging{session.store(), batch, !options.move};
   IncludeResult result;
   auto prepared =
     prepare_all(plan_tasks(inputs), dist, options, staging, progress, result.failures);
@@ -424,9 +412,11 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
   }
 
   // Pass 2: bytes into the store, flushed once, before the transaction
-  // that references them commits.
+  // that references them commits. The flush runs while the change is
+  // recorded, which touches only the database's memory until the commit.
   progress.start("storing files", 0);
   std::set<std::string> new_objects;
+  std::set<std::string> referenced; // what the batch's objects must survive for
   for (std::size_t i = 0; i < prepared.size(); ++i) {
     if (!wanted[i]) {
       continue;
@@ -434,6 +424,7 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
     const auto& files = prepared[i].record.files;
     for (std::size_t f = 0; f < files.size(); ++f) {
       const auto& sha = files[f].sha256;
+      referenced.insert(sha);
       if (!txn.object(sha) && new_objects.insert(sha).second) {
         if (fs::path(prepared[i].sources[f]) == session.store().object_path(sha)) {
           // Found in the store by its SHA256 (and checked), though nothing
@@ -443,7 +434,7 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
         } else if (options.move) {
           session.store().adopt_file(prepared[i].sources[f], sha, files[f].size);
         } else if (f == 0 && prepared[i].staged) {
-          session.store().adopt_staged(staging.path_of(sha), sha);
+          // Written into the store while it was read.
         } else {
           session.store().add_file(prepared[i].sources[f], sha);
         }
@@ -452,12 +443,12 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
     }
   }
   progress.finish();
+  std::future<void> flushed;
   if (!new_objects.empty()) {
-    progress.start("flushing the store", 0);
-    util::sync_filesystem(session.store().dir());
+    flushed = std::async(std::launch::async,
+                         [&session] { util::sync_filesystem(session.store().dir()); });
   }
 
-  progress.finish();
   // Pass 3: the change itself.
   progress.start("recording the change", 0);
   for (const auto& [path, sha] : replacements) {
@@ -481,7 +472,12 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
       txn.add_pending_unlink("store/" + sha.substr(0, 2) + "/" + sha);
     }
   }
+  if (flushed.valid()) {
+    progress.start("flushing the store", 0);
+    flushed.get();
+  }
   txn.commit();
+  batch.finish(referenced);
   progress.finish();
   if (options.move) {
     // Only now, with the change committed, are the inputs given up; a

@@ -460,6 +460,41 @@ bool create_file(const fs::path& path, std::string_view data, int mode)
   return true;
 }
 
+bool create_file_atomic(const fs::path& path, std::string_view data, int mode)
+{
+  Fd fd(::open(parent_dir(path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode));
+  if (!fd) {
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+      throw_errno("cannot create", path.native());
+    }
+    // No O_TMPFILE here: a named temporary file, hard-linked to the name
+    // (link, unlike rename, fails on an existing name).
+    TempFile temp = create_temp_beside(path);
+    TempFileGuard guard(temp.path); // removes the temporary name in every case
+    write_all(temp.fd.get(), data, path);
+    set_mode(temp.fd.get(), mode, path);
+    close_checked(temp.fd, path);
+    if (::link(temp.path.c_str(), path.c_str()) == 0) {
+      return true;
+    }
+    if (errno == EEXIST) {
+      return false;
+    }
+    throw_errno("cannot create", path.native());
+  }
+  write_all(fd.get(), data, path);
+  set_mode(fd.get(), mode, path);
+  // linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the /proc link does not.
+  const auto self = "/proc/self/fd/" + std::to_string(fd.get());
+  if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+    return true;
+  }
+  if (errno == EEXIST) {
+    return false;
+  }
+  throw_errno("cannot create", path.native());
+}
+
 void copy_file_atomic(const fs::path& from, const fs::path& to, int mode)
 {
   const Fd in = open_read(from);

@@ -70,6 +70,13 @@ void link_or_copy(const fs::path& target, const fs::path& link_path);
 // (and nothing written) if it already exists.
 bool create_file(const fs::path& path, std::string_view data, int mode);
 
+// The same, but the name appears only with every byte written: an unnamed
+// O_TMPFILE inode linked in by name, or where the file system has no
+// O_TMPFILE, a temporary name linked over. For files whose name promises
+// their content (the store's <sha256>), which a kill must never leave
+// short under that name.
+bool create_file_atomic(const fs::path& path, std::string_view data, int mode);
+
 // Copy a file's bytes to a new path (temp + rename), without fsync.
 void copy_file_atomic(const fs::path& from, const fs::path& to, int mode = 0444);
 

@@ -197,6 +197,22 @@ TEST_F(Include, ClashWithinOneBatchIsRefused)
   expect_unchanged(before);
 }
 
+TEST_F(Include, KeepGoingStoresNothingForARefusedPackage)
+{
+  include({make_deb("hello", "1.0-1")});
+  const auto good = make_deb("world", "1.0-1");
+  const auto rebuilt = make_deb("hello", "1.0-1", "amd64", "X-Rebuilt: yes\n", "rebuilt");
+  repo::IncludeOptions options;
+  options.keep_going = true;
+  const auto result = include({good, rebuilt}, options);
+  EXPECT_EQ(result.added, 1u);
+  ASSERT_EQ(result.failures.size(), 1u);
+  EXPECT_EQ(result.failures.front().input, rebuilt.string());
+  // Read (and written) before it was refused; gone once the change committed.
+  EXPECT_FALSE(fs::exists(object_path(util::checksum_file(rebuilt).sha256)));
+  EXPECT_TRUE(fs::exists(object_path(util::checksum_file(good).sha256)));
+}
+
 TEST_F(Include, ReplaceTakesTheNewBytes)
 {
   const auto original = make_deb("hello", "1.0-1");

@@ -129,6 +129,33 @@ TEST_F(FileTest, WriteReplacesExistingFile)
   EXPECT_EQ(names_in(dir()).size(), 1U);
 }
 
+TEST_F(FileTest, CreateAtomicWritesOnceWithModeAndLeavesNoTemporary)
+{
+  const auto path = dir() / "object";
+  const std::string data("bytes\0of an object", 19);
+  const mode_t old_umask = ::umask(077);
+  const bool created = create_file_atomic(path, data, 0444);
+  ::umask(old_umask);
+  ASSERT_TRUE(created);
+  EXPECT_EQ(read_file(path), data);
+  EXPECT_EQ(stat_of(path).st_mode & 07777, 0444U); // whatever the umask
+  // An existing name is left alone: the first bytes stay.
+  EXPECT_FALSE(create_file_atomic(path, "other", 0444));
+  EXPECT_EQ(read_file(path), data);
+  EXPECT_EQ(names_in(dir()), std::set<std::string>{"object"});
+}
+
+TEST_F(FileTest, CreateAtomicInMissingDirectoryNamesThePath)
+{
+  const auto path = dir() / "missing" / "object";
+  try {
+    create_file_atomic(path, "x", 0444);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(FileTest, WriteEmptyFile)
 {
   const auto path = dir() / "empty";

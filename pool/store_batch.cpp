@@ -1,0 +1,63 @@
+#include "pool/store_batch.hpp"
+
+#include <cerrno>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/file.hpp"
+
+namespace prepo::pool {
+
+StoreBatch::~StoreBatch()
+{
+  if (finished_) {
+    return;
+  }
+  for (const auto& sha256 : written_) {
+    ::unlink(store_.object_path(sha256).c_str());
+  }
+  for (std::size_t i = 0; i < shard_made_.size(); ++i) {
+    if (shard_made_[i]) {
+      ::rmdir(store_.shard_path(i).c_str()); // left if something else is in it
+    }
+  }
+}
+
+void StoreBatch::make_shard(std::size_t index, const fs::path& dir)
+{
+  if (::mkdir(dir.c_str(), 0755) == 0) {
+    shard_made_[index] = true;
+    return;
+  }
+  if (errno == EEXIST) {
+    return;
+  }
+  util::make_dirs(dir); // the store directory itself is missing: an error names it
+  shard_made_[index] = true;
+}
+
+bool StoreBatch::write(std::string_view bytes, const std::string& sha256)
+{
+  const auto path = store_.object_path(sha256);
+  const auto index = ContentStore::shard_index(sha256);
+  std::call_once(shard_seen_[index], [&] { make_shard(index, path.parent_path()); });
+  if (!util::create_file_atomic(path, bytes, 0444)) {
+    return false;
+  }
+  const std::lock_guard lock(mutex_);
+  written_.push_back(sha256);
+  return true;
+}
+
+void StoreBatch::finish(const std::set<std::string>& kept)
+{
+  finished_ = true;
+  for (const auto& sha256 : written_) {
+    if (!kept.contains(sha256)) {
+      util::remove_file_if_exists(store_.object_path(sha256));
+    }
+  }
+}
+
+} // namespace prepo::pool
