@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cli/context.hpp"
+#include "cli/transfer_options.hpp"
 #include "import/import_mirror.hpp"
 #include "import/import_urls.hpp"
 #include "util/error.hpp"
@@ -38,13 +39,6 @@ import::MirrorDist parse_mirror_dist(const std::string& text)
   return d;
 }
 
-void add_timeout_option(CLI::App* cmd, long& seconds)
-{
-  cmd->add_option("--timeout", seconds,
-                  "Seconds a transfer may receive nothing before it is retried (default 60)")
-    ->check(CLI::Range(1L, 3600L));
-}
-
 void add_trust_options(CLI::App* cmd, std::vector<std::string>& keyrings, bool& allow_unsigned,
                        std::string& ca_file)
 {
@@ -75,8 +69,7 @@ void add_import_command(CLI::App& app, Context& ctx)
                 "Allow other bytes under a pool file name already taken");
   cmd->add_flag("--allow-downgrade", args->options.include.allow_downgrade,
                 "Allow replacing a package by an older version");
-  cmd->add_option("-j,--jobs", args->options.parallel, "Transfers at once")
-    ->check(CLI::Range(1, 64));
+  add_jobs_option(cmd, args->options.parallel);
   add_timeout_option(cmd, args->options.stall_timeout_seconds);
   cmd->add_flag("--no-publish", args->no_publish, "Record only; publish later");
   cmd->footer("A .dsc or .changes must be signed by a key in --keyring (or --allow-unsigned);\n"
@@ -124,7 +117,7 @@ void add_import_mirror_command(CLI::App& app, Context& ctx)
                   "all; 'source' reads Sources)")
     ->delimiter(',');
   cmd->add_flag("!--no-udebs", o.udebs, "Skip the debian-installer indexes (udebs)");
-  cmd->add_option("-j,--jobs", o.parallel, "Transfers at once")->check(CLI::Range(1, 64));
+  add_jobs_option(cmd, o.parallel);
   add_timeout_option(cmd, o.stall_timeout_seconds);
   cmd->add_option("--max-index-size", o.max_index_size,
                   "Largest decompressed index accepted when the Release gives no size");

@@ -5,6 +5,7 @@
 
 #include "cli/context.hpp"
 #include "cli/render_changes.hpp"
+#include "cli/transfer_options.hpp"
 #include "import/remote_child.hpp"
 #include "stack/promote.hpp"
 #include "util/error.hpp"
@@ -31,7 +32,7 @@ void refresh_if_remote(repo::Session& session, const Args& args, const std::stri
       dists.push_back(d->codename);
     }
   }
-  import::refresh_remote_child(session, child, dists, command);
+  import::refresh_remote_child(session, child, dists, command, args.fetch);
 }
 
 
@@ -39,6 +40,7 @@ struct PromoteArgs {
   std::string child, parent;
   std::string dist;
   stack::PromoteOptions options;
+  import::RemoteFetch fetch; // a remote child only
   bool yes = false;
 };
 
@@ -79,9 +81,12 @@ void add_promote_command(CLI::App& app, Context& ctx)
   cmd->add_flag("-y,--yes", args->yes, "Do not ask before removing or downgrading packages");
   cmd->add_flag("--no-publish", [args](std::int64_t) { args->options.publish = false; },
                 "Record only; publish later");
+  add_jobs_option(cmd, args->fetch.parallel);
+  add_timeout_option(cmd, args->fetch.stall_timeout_seconds);
   cmd->footer("By default each distribution of the parent becomes equal to the child's. The\n"
               "child's exact bytes are copied (hard links), each checked against its SHA256.\n"
-              "The previous state stays one 'prepo rollback PARENT' away.");
+              "The previous state stays one 'prepo rollback PARENT' away. A remote child\n"
+              "(farm add --from URL) is fetched first, verified, with -j and --timeout.");
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
       auto session = ctx.open_session();

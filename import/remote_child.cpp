@@ -9,7 +9,8 @@
 namespace prepo::import {
 
 void refresh_remote_child(repo::Session& session, const repo::Farm& child,
-                          const std::vector<std::string>& dists, const std::string& command)
+                          const std::vector<std::string>& dists, const std::string& command,
+                          const RemoteFetch& fetch)
 {
   ImportMirrorOptions options;
   options.farm = child.name;
@@ -22,6 +23,8 @@ void refresh_remote_child(repo::Session& session, const repo::Farm& child,
   options.prefer_mirror = true; // the copy holds nothing but what the remote published
   options.publish = false;      // a copy, never published itself
   options.command = command;
+  options.parallel = fetch.parallel;
+  options.stall_timeout_seconds = fetch.stall_timeout_seconds;
   session.progress().note(fmt::format("fetching the current state of {} ({})", child.name,
                                       child.remote));
   auto report = import_mirror(session, options);

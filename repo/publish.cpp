@@ -1,5 +1,6 @@
 #include "repo/publish.hpp"
 
+#include <charconv>
 #include <ctime>
 #include <future>
 #include <map>
@@ -268,13 +269,29 @@ void sweep_dists(const fs::path& dists_dir, const std::set<std::string>& keep)
   }
 }
 
+// dists/<dist>@<generation>; another publish of the same generation (a
+// forced one, a changed configuration, a Valid-For refresh) gets
+// @<generation>-<n>, n above the current directory's. Counting from the
+// current name, never from what is on disk, keeps a name retention pruned
+// from coming back with other bytes.
 std::string unique_directory_name(const fs::path& dists, const std::string& dist,
-                                  std::uint64_t generation)
+                                  std::uint64_t generation, const std::string& current)
 {
-  auto name = fmt::format("{}@{}", dist, generation);
+  const auto plain = fmt::format("{}@{}", dist, generation);
+  std::uint64_t n = 1;
+  if (current == plain) {
+    n = 2;
+  } else if (current.starts_with(plain + "-")) {
+    const auto digits = std::string_view(current).substr(plain.size() + 1);
+    std::uint64_t k = 0;
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), k).ec == std::errc{}) {
+      n = k + 1;
+    }
+  }
+  auto name = n == 1 ? plain : fmt::format("{}-{}", plain, n);
   std::error_code ec;
-  for (int n = 2; fs::exists(dists / name, ec); ++n) {
-    name = fmt::format("{}@{}-{}", dist, generation, n);
+  while (fs::exists(dists / name, ec)) { // left by something else: not ours to reuse
+    name = fmt::format("{}-{}", plain, ++n);
   }
   return name;
 }
@@ -307,7 +324,9 @@ public:
                         compressed)
   {
     util::make_dirs(dists_dir_);
-    const auto name = unique_directory_name(dists_dir_, dist_.codename, generation_);
+    const auto name = unique_directory_name(
+      dists_dir_, dist_.codename, generation_,
+      previous && !previous->directories.empty() ? previous->directories.front() : "");
     const auto tmp = dists_dir_ / (".tmp-" + name);
     fs::remove_all(tmp);
     util::make_dirs(tmp);

@@ -1094,6 +1094,16 @@ test_promote_from_remote_child() {
   sed -i 's/^Codename: skaro/Codename: skar0/' "$remote/dists/skaro/InRelease"
   assert_fails_with 'no valid signature' prepo_r "$root" promote rc production --yes
   assert_eq "$before" "$(prepo_r "$root" list production/skaro)" "production after the refused promote"
+  # A remote that stops answering: promote's -j and --timeout are the
+  # fetch's, each retry is told, and production stays as it was.
+  local start=$SECONDS
+  set_rules '[{"prefix": "/remote-rc/", "action": "hang", "seconds": 4}]'
+  run_rc prepo_r "$root" promote rc production --yes -j 2 --timeout 1
+  set_rules '[]'
+  assert_eq 1 "$RC" "exit status of a promote from a hanging remote"
+  ((SECONDS - start < 30)) || fail "a hanging remote took $((SECONDS - start)) s with --timeout 1"
+  assert_matches "$OUT" 'remote-rc/dists/skaro/InRelease: .*; retrying in 250 ms \(attempt 2 of 5\)'
+  assert_eq "$before" "$(prepo_r "$root" list production/skaro)" "production after the timed-out promote"
 }
 
 # The remote did not change: a promote says so and changes neither the

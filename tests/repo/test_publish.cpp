@@ -271,6 +271,24 @@ TEST_F(Publish, ForcedPublishWritesANewDirectoryForTheSameGeneration)
   expect_release_matches_files(top());
 }
 
+TEST_F(Publish, ADirectoryNameIsNeverUsedTwice)
+{
+  // Five publishes of generation 1: skaro@1 is pruned after the fourth
+  // (three directories are kept), and the fifth must not bring it back
+  // with other bytes (a new Date, so a new Release).
+  include({make_deb("hello", "1.0-1")});
+  std::vector<std::string> names{"skaro@1"};
+  for (int i = 0; i < 4; ++i) {
+    const auto result = publish(true);
+    ASSERT_EQ(result.published.size(), 1u);
+    names.push_back(result.published.front().substr(std::string("dev/").size()));
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"skaro@1", "skaro@1-2", "skaro@1-3", "skaro@1-4",
+                                             "skaro@1-5"}));
+  EXPECT_FALSE(fs::exists(dists_dir() / "skaro@1"));
+  EXPECT_FALSE(fs::exists(dists_dir() / "skaro@1-2"));
+}
+
 TEST_F(Publish, ConfigurationChangeRepublishes)
 {
   include({make_deb("hello", "1.0-1")});
