@@ -11,7 +11,7 @@ namespace prepo::pool {
 
 StoreBatch::~StoreBatch()
 {
-  if (finished_) {
+  if (committed_) {
     return;
   }
   for (const auto& sha256 : written_) {
@@ -50,14 +50,15 @@ bool StoreBatch::write(std::string_view bytes, const std::string& sha256)
   return true;
 }
 
-void StoreBatch::finish(const std::set<std::string>& kept)
+void StoreBatch::drop_unless(const std::function<bool(const std::string&)>& keep)
 {
-  finished_ = true;
-  for (const auto& sha256 : written_) {
-    if (!kept.contains(sha256)) {
-      util::remove_file_if_exists(store_.object_path(sha256));
+  std::erase_if(written_, [&](const std::string& sha256) {
+    if (keep(sha256)) {
+      return false;
     }
-  }
+    util::remove_file_if_exists(store_.object_path(sha256));
+    return true;
+  });
 }
 
 } // namespace prepo::pool

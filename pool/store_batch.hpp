@@ -3,16 +3,15 @@
 // Include writes a package's bytes while it reads them, straight into the
 // store under their SHA256 (a name that appears only with every byte:
 // util::create_file_atomic), so committing moves nothing. Until the change
-// commits they belong to the batch: destroyed without finish(), it removes
-// them and the shard directories it made, and the store is as it was;
-// finish(kept) removes only those the change does not reference (packages
-// refused on the way). A kill leaves complete objects nothing records,
-// which the next add of the same bytes rewrites (ContentStore::holds).
+// commits they belong to the batch: destroyed without commit(), it removes
+// them and the shard directories it made, and the store is as it was. A
+// kill leaves complete objects nothing records, which the next add of the
+// same bytes rewrites and gc removes.
 #pragma once
 
 #include <array>
+#include <functional>
 #include <mutex>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,8 +31,11 @@ public:
   // false if the store has a file of that name already (not the batch's).
   bool write(std::string_view bytes, const std::string& sha256);
 
-  // The change committed: keep what it references, drop the rest.
-  void finish(const std::set<std::string>& kept);
+  // Before the commit: removes the objects `keep` rejects (those of
+  // packages refused on the way), so the commit leaves none unreferenced.
+  void drop_unless(const std::function<bool(const std::string&)>& keep);
+  // The change committed: what the batch wrote is the store's now.
+  void commit() noexcept { committed_ = true; }
 
 private:
   void make_shard(std::size_t index, const fs::path& dir);
@@ -45,7 +47,7 @@ private:
   // and a mkdir per object would queue the writers on the store's.
   std::array<std::once_flag, 256> shard_seen_{};
   std::array<bool, 256> shard_made_{}; // set under shard_seen_, read once writers are done
-  bool finished_ = false;
+  bool committed_ = false;
 };
 
 } // namespace prepo::pool

@@ -1,10 +1,8 @@
 #include "repo/include.hpp"
 
-#include <array>
 #include <atomic>
 #include <future>
 #include <map>
-#include <mutex>
 #include <set>
 
 #include <fmt/format.h>
@@ -416,7 +414,6 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
   // recorded, which touches only the database's memory until the commit.
   progress.start("storing files", 0);
   std::set<std::string> new_objects;
-  std::set<std::string> referenced; // what the batch's objects must survive for
   for (std::size_t i = 0; i < prepared.size(); ++i) {
     if (!wanted[i]) {
       continue;
@@ -424,7 +421,6 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
     const auto& files = prepared[i].record.files;
     for (std::size_t f = 0; f < files.size(); ++f) {
       const auto& sha = files[f].sha256;
-      referenced.insert(sha);
       if (!txn.object(sha) && new_objects.insert(sha).second) {
         if (fs::path(prepared[i].sources[f]) == session.store().object_path(sha)) {
           // Found in the store by its SHA256 (and checked), though nothing
@@ -472,12 +468,14 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
       txn.add_pending_unlink("store/" + sha.substr(0, 2) + "/" + sha);
     }
   }
+  // What the batch wrote for a package refused on the way is not recorded.
+  batch.drop_unless([&txn](const std::string& sha) { return txn.object(sha).has_value(); });
   if (flushed.valid()) {
     progress.start("flushing the store", 0);
     flushed.get();
   }
   txn.commit();
-  batch.finish(referenced);
+  batch.commit();
   progress.finish();
   if (options.move) {
     // Only now, with the change committed, are the inputs given up; a

@@ -513,8 +513,10 @@ std::vector<PoolLink> new_pool_links(const DbTxn& txn, const std::string& farm,
 
 // Makes the links on its own thread from construction; wait() returns when
 // all exist (or rethrows the first failure). Creating directories and links
-// is kernel work serialised on directory locks, compressing indexes is user
-// CPU: side by side they share two cores better than one after the other.
+// is kernel work that waits on directory locks, compressing indexes is user
+// CPU: side by side, neither waits for the other to finish. (On two busy
+// cores the gain is small; it grows with cores, and with pool prefixes
+// spread as in a real archive.)
 class PoolLinker {
 public:
   PoolLinker(const pool::ContentStore& store, fs::path farm_dir, std::vector<PoolLink> links)

@@ -47,11 +47,11 @@ TEST_F(StoreBatchTest, WithoutFinishTheStoreIsAsItWas)
     // A name the store has is not the batch's to write, or to remove.
     EXPECT_FALSE(batch.write(old_bytes, sha256_hex(old_bytes)));
     EXPECT_GT(entries(store.dir()).size(), before.size());
-  } // a failure: destroyed without finish
+  } // a failure: destroyed without commit
   EXPECT_EQ(entries(store.dir()), before) << "objects or shard directories were left";
 }
 
-TEST_F(StoreBatchTest, FinishKeepsWhatTheChangeReferences)
+TEST_F(StoreBatchTest, DropUnlessThenCommitKeepsWhatTheChangeReferences)
 {
   ContentStore store(dir() / "store");
   fs::create_directories(store.dir());
@@ -60,7 +60,9 @@ TEST_F(StoreBatchTest, FinishKeepsWhatTheChangeReferences)
     StoreBatch batch(store);
     ASSERT_TRUE(batch.write(kept, sha256_hex(kept)));
     ASSERT_TRUE(batch.write(dropped, sha256_hex(dropped)));
-    batch.finish({sha256_hex(kept)});
+    batch.drop_unless([&](const std::string& sha) { return sha == sha256_hex(kept); });
+    EXPECT_FALSE(store.contains(sha256_hex(dropped)));
+    batch.commit();
   }
   EXPECT_TRUE(store.holds(sha256_hex(kept), kept.size()));
   EXPECT_EQ(prepo::util::read_file(store.object_path(sha256_hex(kept))), kept);
@@ -86,10 +88,8 @@ TEST_F(StoreBatchTest, ManyWritersOneShard)
     writers.emplace_back([&batch, &bytes] { batch.write(bytes, sha256_hex(bytes)); });
   }
   writers.clear();
-  std::set<std::string> all;
   for (const auto& bytes : same_shard) {
     EXPECT_TRUE(store.holds(sha256_hex(bytes), bytes.size()));
-    all.insert(sha256_hex(bytes));
   }
-  batch.finish(all);
+  batch.commit();
 }
