@@ -488,6 +488,7 @@ void DbTxn::put_object(const ObjectInfo& info)
 void DbTxn::delete_object(std::string_view sha256)
 {
   txn_.del(objects_, sha256);
+  add_pending_unlink(fmt::format("store/{}/{}", sha256.substr(0, 2), sha256));
 }
 
 void DbTxn::for_each_object(const std::function<bool(const ObjectInfo&)>& fn) const

@@ -181,6 +181,8 @@ public:
 
   std::optional<ObjectInfo> object(std::string_view sha256) const;
   void put_object(const ObjectInfo& info);
+  // The object's record goes, and its store file (store/<2 hex>/<sha256>)
+  // gets a pending unlink: the file goes once the transaction commits.
   void delete_object(std::string_view sha256);
   void for_each_object(const std::function<bool(const ObjectInfo&)>& fn) const;
 

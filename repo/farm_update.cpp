@@ -122,7 +122,6 @@ void FarmUpdate::unref_object(const std::string& sha256)
   auto object = txn_.object(sha256);
   if (object && object->refcount <= 1) {
     txn_.delete_object(sha256);
-    txn_.add_pending_unlink("store/" + sha256.substr(0, 2) + "/" + sha256);
   } else if (object) {
     object->refcount -= 1;
     txn_.put_object(*object);

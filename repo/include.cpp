@@ -465,7 +465,6 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
   for (const auto& sha : new_objects) {
     if (auto object = txn.object(sha); object && object->refcount == 0) {
       txn.delete_object(sha);
-      txn.add_pending_unlink("store/" + sha.substr(0, 2) + "/" + sha);
     }
   }
   // What the batch wrote for a package refused on the way is not recorded.

@@ -279,14 +279,9 @@ std::string unique_directory_name(const fs::path& dists, const std::string& dist
 {
   const auto plain = fmt::format("{}@{}", dist, generation);
   std::uint64_t n = 1;
-  if (current == plain) {
-    n = 2;
-  } else if (current.starts_with(plain + "-")) {
-    const auto digits = std::string_view(current).substr(plain.size() + 1);
-    std::uint64_t k = 0;
-    if (std::from_chars(digits.data(), digits.data() + digits.size(), k).ec == std::errc{}) {
-      n = k + 1;
-    }
+  if (const auto shown = parse_directory_name(current);
+      current.starts_with(dist + "@") && shown.generation == generation) {
+    n = shown.serial + 1;
   }
   auto name = n == 1 ? plain : fmt::format("{}-{}", plain, n);
   std::error_code ec;
@@ -552,6 +547,28 @@ fs::path by_hash_path(const fs::path& dir, std::string_view entry_path, util::Ha
 {
   return dir / fs::path(entry_path).parent_path() / "by-hash" /
          std::string(util::release_field_name(kind)) / std::string(digest);
+}
+
+DirectoryName parse_directory_name(std::string_view name)
+{
+  DirectoryName out;
+  const auto at = name.rfind('@');
+  if (at == std::string_view::npos) {
+    return out;
+  }
+  const auto* end = name.data() + name.size();
+  const auto [after, ec] = std::from_chars(name.data() + at + 1, end, out.generation);
+  if (ec != std::errc{}) {
+    out.generation = 0;
+    return out;
+  }
+  if (after != end && *after == '-') {
+    std::uint64_t serial = 0;
+    if (std::from_chars(after + 1, end, serial).ec == std::errc{}) {
+      out.serial = serial;
+    }
+  }
+  return out;
 }
 
 std::string config_digest(const Distribution& dist)

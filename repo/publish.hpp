@@ -39,6 +39,15 @@ struct PublishResult {
 // rewrites it, and check knows what the published tree was made with.
 std::string config_digest(const Distribution& dist);
 
+// A published directory's name, dists/<dist>@<generation>[-<serial>]: the
+// farm generation it shows, and which publish of that generation it is (1,
+// the first, has no suffix). A name without '@' shows generation 0.
+struct DirectoryName {
+  std::uint64_t generation = 0;
+  std::uint64_t serial = 1;
+};
+DirectoryName parse_directory_name(std::string_view name);
+
 // Where a published directory `dir` serves by hash the file Release lists
 // as `entry_path`: <dir>/<entry's directory>/by-hash/<SHA256|...>/<digest>.
 std::filesystem::path by_hash_path(const std::filesystem::path& dir, std::string_view entry_path,

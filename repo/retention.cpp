@@ -1,7 +1,6 @@
 #include "repo/retention.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <set>
 
 #include <fmt/format.h>
@@ -35,7 +34,7 @@ std::uint64_t window_start(const FarmState& state, std::uint64_t keep)
 std::size_t directories_staying(const PublishedDist& info, std::uint64_t start)
 {
   std::size_t n = info.directories.empty() ? 0 : 1;
-  while (n < info.directories.size() && shown_generation(info.directories[n - 1]) >= start) {
+  while (n < info.directories.size() && parse_directory_name(info.directories[n - 1]).generation >= start) {
     ++n;
   }
   return n;
@@ -117,18 +116,6 @@ std::size_t expire_directories(Session& session, DbTxn& txn, const std::string& 
 
 } // namespace
 
-std::uint64_t shown_generation(std::string_view name)
-{
-  auto at = name.rfind('@');
-  std::uint64_t g = 0;
-  for (auto i = at + 1; at != std::string_view::npos && i < name.size() &&
-                        std::isdigit(static_cast<unsigned char>(name[i]));
-       ++i) {
-    g = g * 10 + static_cast<std::uint64_t>(name[i] - '0');
-  }
-  return g;
-}
-
 std::uint64_t oldest_shown(const DbTxn& txn, const std::string& farm,
                            const std::vector<const Distribution*>& dists, std::uint64_t current)
 {
@@ -136,7 +123,7 @@ std::uint64_t oldest_shown(const DbTxn& txn, const std::string& farm,
   for (const auto* dist : dists) {
     if (auto info = txn.published(farm, dist->codename)) {
       for (std::size_t i = 1; i < info->directories.size(); ++i) {
-        oldest = std::min(oldest, shown_generation(info->directories[i]));
+        oldest = std::min(oldest, parse_directory_name(info->directories[i]).generation);
       }
     }
   }

@@ -51,8 +51,6 @@ RetentionResult apply_retention(Session& session, const std::vector<std::string>
 void complete_change(Session& session, const std::string& farm, std::uint64_t generation,
                      bool publish);
 
-// The generation a dists/<dist>@<generation>[-n] directory shows.
-std::uint64_t shown_generation(std::string_view directory_name);
 
 // The oldest generation an older retained directory (not a current one) of
 // `farm`'s distributions shows, or `current` if none does. A current

@@ -132,7 +132,6 @@ void drop_unreferenced(DbTxn& txn, const std::vector<std::string>& fresh)
   for (const auto& sha : fresh) {
     if (auto object = txn.object(sha); object && object->refcount == 0) {
       txn.delete_object(sha);
-      txn.add_pending_unlink(store_entry(sha));
     }
   }
 }

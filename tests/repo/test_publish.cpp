@@ -289,6 +289,17 @@ TEST_F(Publish, ADirectoryNameIsNeverUsedTwice)
   EXPECT_FALSE(fs::exists(dists_dir() / "skaro@1-2"));
 }
 
+TEST(DirectoryName, GenerationAndSerial)
+{
+  EXPECT_EQ(repo::parse_directory_name("skaro@12").generation, 12u);
+  EXPECT_EQ(repo::parse_directory_name("skaro@12").serial, 1u);
+  EXPECT_EQ(repo::parse_directory_name("skaro@12-3").generation, 12u);
+  EXPECT_EQ(repo::parse_directory_name("skaro@12-3").serial, 3u);
+  EXPECT_EQ(repo::parse_directory_name("updates@main@7").generation, 7u); // the last '@'
+  EXPECT_EQ(repo::parse_directory_name("skaro").generation, 0u);
+  EXPECT_EQ(repo::parse_directory_name("skaro@x").generation, 0u);
+}
+
 TEST_F(Publish, ConfigurationChangeRepublishes)
 {
   include({make_deb("hello", "1.0-1")});
