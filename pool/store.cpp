@@ -27,11 +27,6 @@ std::size_t ContentStore::shard_index(std::string_view sha256)
   return index;
 }
 
-fs::path ContentStore::shard_path(std::size_t index) const
-{
-  return dir_ / fmt::format("{:02x}", index);
-}
-
 bool ContentStore::contains(std::string_view sha256) const
 {
   std::error_code ec;

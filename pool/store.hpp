@@ -21,9 +21,9 @@ public:
 
   const fs::path& dir() const { return dir_; }
   fs::path object_path(std::string_view sha256) const;
-  // Objects live in 256 shard directories, store/00 ... store/ff.
+  // Objects live in 256 shard directories, store/00 ... store/ff: the
+  // number of the one `sha256` goes into.
   static std::size_t shard_index(std::string_view sha256);
-  fs::path shard_path(std::size_t index) const;
   bool contains(std::string_view sha256) const;
   // Contains it with this size. Whoever is about to trust an object it did
   // not write asks this: after a power loss, an object renamed into place

@@ -17,9 +17,9 @@ StoreBatch::~StoreBatch()
   for (const auto& sha256 : written_) {
     ::unlink(store_.object_path(sha256).c_str());
   }
-  for (std::size_t i = 0; i < shard_made_.size(); ++i) {
-    if (shard_made_[i]) {
-      ::rmdir(store_.shard_path(i).c_str()); // left if something else is in it
+  for (const auto& shard : shard_made_) {
+    if (!shard.empty()) {
+      ::rmdir(shard.c_str()); // left if something else is in it
     }
   }
 }
@@ -27,14 +27,14 @@ StoreBatch::~StoreBatch()
 void StoreBatch::make_shard(std::size_t index, const fs::path& dir)
 {
   if (::mkdir(dir.c_str(), 0755) == 0) {
-    shard_made_[index] = true;
+    shard_made_[index] = dir;
     return;
   }
   if (errno == EEXIST) {
     return;
   }
   util::make_dirs(dir); // the store directory itself is missing: an error names it
-  shard_made_[index] = true;
+  shard_made_[index] = dir;
 }
 
 bool StoreBatch::write(std::string_view bytes, const std::string& sha256)

@@ -46,7 +46,9 @@ private:
   // Shards are looked at once each: creating a file locks its directory,
   // and a mkdir per object would queue the writers on the store's.
   std::array<std::once_flag, 256> shard_seen_{};
-  std::array<bool, 256> shard_made_{}; // set under shard_seen_, read once writers are done
+  // The shard directories the batch made: set under shard_seen_, read
+  // once the writers are done.
+  std::array<fs::path, 256> shard_made_{};
   bool committed_ = false;
 };
 
