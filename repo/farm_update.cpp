@@ -21,9 +21,9 @@ std::optional<std::string> FarmUpdate::current(const std::string& dist,
   return txn_.slot(farm_.name, dist, slot);
 }
 
-void FarmUpdate::set(const std::string& dist, const std::string& slot, const Record& record)
+void FarmUpdate::set(const std::string& dist, const std::string& slot, const Record& record,
+                     std::string id)
 {
-  auto id = record.id();
   auto [it, inserted] = changes_.try_emplace({dist, slot});
   if (inserted) {
     it->second.old_id = txn_.slot(farm_.name, dist, slot).value_or("");
@@ -32,7 +32,7 @@ void FarmUpdate::set(const std::string& dist, const std::string& slot, const Rec
   for (const auto& file : record.files) {
     new_paths_[file.pool_path] = file.sha256;
   }
-  new_records_.try_emplace(id, &record);
+  new_records_.try_emplace(std::move(id), &record);
 }
 
 void FarmUpdate::set_existing(const std::string& dist, const std::string& slot,
@@ -198,6 +198,10 @@ FarmUpdate::Result FarmUpdate::finish(bool publish)
     generation.changes.push_back(
         {std::move(dist), std::move(slot), std::move(change.old_id), std::move(change.new_id)});
   }
+  // Nor is the rest needed after this: freed now, before the command's
+  // next phase (an include compresses its indexes) takes memory.
+  new_records_ = {};
+  new_paths_ = {};
   if (generation.changes.empty()) {
     return result;
   }

@@ -28,8 +28,10 @@ public:
   // The record id in a slot, seeing this update's own changes.
   std::optional<std::string> current(const std::string& dist, const std::string& slot) const;
   // `record` must outlive finish(): it is not copied (an include of
-  // thousands of packages would hold every record twice).
-  void set(const std::string& dist, const std::string& slot, const Record& record);
+  // thousands of packages would hold every record twice). `id` is
+  // record.id(), which the caller has (include hashes each record once,
+  // while reading in parallel).
+  void set(const std::string& dist, const std::string& slot, const Record& record, std::string id);
   // A record already in the database (promote, rollback): nothing to copy
   // or keep in memory.
   void set_existing(const std::string& dist, const std::string& slot, const std::string& id);
@@ -56,7 +58,7 @@ public:
   };
   // Writes the generation and the references; `publish` marks the farm as
   // wanting this generation published (an interrupted publish is finished
-  // by the next command).
+  // by the next command). The update's last use.
   Result finish(bool publish);
 
 private:

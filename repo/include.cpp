@@ -3,6 +3,7 @@
 #include <atomic>
 #include <future>
 #include <map>
+#include <memory>
 #include <set>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include "pool/store_batch.hpp"
 #include "repo/deb_file.hpp"
 #include "repo/farm_update.hpp"
+#include "repo/index_plan.hpp"
 #include "repo/index_stanza.hpp"
 #include "repo/names.hpp"
 #include "repo/pool_names.hpp"
@@ -23,6 +25,7 @@
 #include "util/memory.hpp"
 #include "util/parallel.hpp"
 
+
 namespace prepo::repo {
 
 namespace {
@@ -31,6 +34,7 @@ namespace {
 // order), where its verified bytes are on disk now.
 struct Prepared {
   Record record;
+  std::string id; // record.id(), hashed by the reading thread
   std::string slot;
   std::vector<std::string> sources; // plain strings: fs::path keeps a parsed copy of every part
   const std::string& input() const { return sources.front(); } // the file read
@@ -273,6 +277,7 @@ std::vector<Prepared> prepare_all(const std::vector<Task>& tasks, const Distribu
       slots[i] = lower_extension(task.origin.empty() ? task.path : task.origin) == ".dsc"
                      ? prepare_source(task, dist, options, staging.store)
                      : prepare_binary(task, dist, options, staging);
+      slots[i]->id = slots[i]->record.id();
       if (auto why = options.check_read ? options.check_read(task.path, slots[i]->record) : "";
           !why.empty()) {
         slots[i].reset();
@@ -311,7 +316,8 @@ namespace {
 // Everything up to the commit; its working set (every package read) is
 // freed before publishing starts, so the two peaks never add up.
 IncludeResult record_inputs(Session& session, const std::string& dist_name,
-                            const std::vector<IncludeInput>& inputs, const IncludeOptions& options)
+                            const std::vector<IncludeInput>& inputs, const IncludeOptions& options,
+                            std::unique_ptr<IndexHeadStart>& head_start)
 {
   auto& progress = session.progress();
   const auto& dist = session.config().distribution(dist_name);
@@ -339,9 +345,9 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
   // One package's decision; throws to refuse it (with keep_going: just it).
   auto decide = [&](std::size_t i) {
     auto& p = prepared[i];
-    const auto id = p.record.id();
+    const auto& id = p.id;
     if (auto it = batch_slots.find(p.slot); it != batch_slots.end()) {
-      if (it->second->record.id() == id) {
+      if (it->second->id == id) {
         return; // the same package named twice
       }
       // Two versions of one package: which one was meant is not ours to
@@ -453,9 +459,9 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
   }
   for (std::size_t i = 0; i < prepared.size(); ++i) {
     if (wanted[i]) {
-      update.set(dist.codename, prepared[i].slot, prepared[i].record);
+      update.set(dist.codename, prepared[i].slot, prepared[i].record, prepared[i].id);
       if (!prepared[i].origin.empty()) {
-        txn.put_origin(prepared[i].record.id(), {prepared[i].origin, std::time(nullptr)});
+        txn.put_origin(prepared[i].id, {prepared[i].origin, std::time(nullptr)});
       }
     }
   }
@@ -469,16 +475,11 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
   }
   // What the batch wrote for a package refused on the way is not recorded.
   batch.drop_unless([&txn](const std::string& sha) { return txn.object(sha).has_value(); });
-  if (flushed.valid()) {
-    progress.start("flushing the store", 0);
-    flushed.get();
-  }
-  txn.commit();
-  batch.commit();
-  progress.finish();
+
+  // With --move, the inputs given up once the change is committed; a
+  // refused one stays where it was.
+  std::vector<std::string> given_up;
   if (options.move) {
-    // Only now, with the change committed, are the inputs given up; a
-    // refused one stays where it was.
     std::set<std::string_view> refused;
     for (const auto& f : result.failures) {
       refused.insert(f.input);
@@ -488,16 +489,38 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
       if (!refused.contains(p.input())) {
         for (const auto& source : p.sources) {
           if (!source.starts_with(store_dir)) { // not a file found in the store
-            util::remove_file_if_exists(source);
+            given_up.push_back(source);
           }
         }
       }
     }
     for (const auto& input : inputs) {
       if (!refused.contains(input.path)) {
-        util::remove_file_if_exists(input.path); // a .changes itself
+        given_up.push_back(input.path); // a .changes itself
       }
     }
+  }
+  // The packages read are recorded: their memory goes to the indexes, which
+  // are planned and compressed while the store is flushed and the change
+  // commits.
+  batch_paths.clear();
+  batch_slots.clear();
+  prepared = {};
+  util::release_free_memory();
+  if (options.publish && change.generation != 0) {
+    head_start =
+      std::make_unique<IndexHeadStart>(txn, session.config(), farm.name, change.generation);
+  }
+
+  if (flushed.valid()) {
+    progress.start("flushing the store", 0);
+    flushed.get();
+  }
+  txn.commit();
+  batch.commit();
+  progress.finish();
+  for (const auto& path : given_up) {
+    util::remove_file_if_exists(path);
   }
   result.added = change.added;
   result.replaced = change.replaced;
@@ -521,13 +544,14 @@ IncludeResult include_files(Session& session, const std::string& dist_name,
 IncludeResult include_inputs(Session& session, const std::string& dist_name,
                              const std::vector<IncludeInput>& inputs, const IncludeOptions& options)
 {
-  auto result = record_inputs(session, dist_name, inputs, options);
+  std::unique_ptr<IndexHeadStart> head_start;
+  auto result = record_inputs(session, dist_name, inputs, options, head_start);
   session.reopen_database();
   util::release_free_memory();
   session.run_pending_unlinks();
   if (result.generation) {
     complete_change(session, session.config().distribution(dist_name).farm, result.generation,
-                    options.publish);
+                    options.publish, head_start.get());
   }
   return result;
 }

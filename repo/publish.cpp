@@ -1,5 +1,6 @@
 #include "repo/publish.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <future>
@@ -8,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "repo/index_plan.hpp"
 #include "repo/release_file.hpp"
 #include "repo/retention.hpp"
 #include "util/error.hpp"
@@ -21,140 +23,6 @@ namespace {
 
 using util::Compression;
 
-// Average chunk: 1 in 128 stanzas ends a chunk (by its record id, so
-// boundaries move with the packages, not with offsets); chunks are also cut
-// at 512 KiB so that no change recompresses much.
-constexpr std::size_t max_chunk_bytes = 512 * 1024;
-
-bool ends_chunk(std::string_view record_id)
-{
-  return record_id.size() >= 2 && (record_id[0] == '0' && (record_id[1] == '0' || record_id[1] == '1'));
-}
-
-struct Chunk {
-  std::string key;
-  std::string text;
-};
-
-struct IndexPlan {
-  std::string path; // "main/binary-amd64/Packages"
-  std::string component;
-  std::string architecture; // "amd64", "all", "source"
-  std::vector<Chunk> chunks;
-  std::string content_key;
-  const PublishedIndex* previous = nullptr;
-  bool changed() const { return !previous || previous->content_key != content_key; }
-  std::string directory() const { return path.substr(0, path.rfind('/')); }
-};
-
-class IndexBuilder {
-public:
-  explicit IndexBuilder(std::string path, std::string component, std::string architecture)
-  {
-    plan_.path = std::move(path);
-    plan_.component = std::move(component);
-    plan_.architecture = std::move(architecture);
-  }
-  void add(std::string_view id, std::string_view stanza)
-  {
-    current_.text.append(stanza);
-    current_.text.push_back('\n');
-    ids_.append(id);
-    if (ends_chunk(id) || current_.text.size() >= max_chunk_bytes) {
-      close();
-    }
-  }
-  IndexPlan finish()
-  {
-    close();
-    std::string keys;
-    for (const auto& chunk : plan_.chunks) {
-      keys += chunk.key;
-    }
-    plan_.content_key = util::sha256_hex(keys);
-    return std::move(plan_);
-  }
-
-private:
-  void close()
-  {
-    if (current_.text.empty()) {
-      return;
-    }
-    current_.key = util::sha256_hex(ids_);
-    // Appending doubles the capacity as it goes: without this, the chunks
-    // of a publish hold about 40% more than their text.
-    current_.text.shrink_to_fit();
-    plan_.chunks.push_back(std::move(current_));
-    current_ = Chunk{};
-    ids_.clear();
-  }
-  IndexPlan plan_;
-  Chunk current_;
-  std::string ids_;
-};
-
-// One index: the stanzas of one component and record type, in slot order
-// (by name), filtered by architecture, streamed from the database.
-IndexPlan build_index(const DbTxn& txn, const Distribution& dist, std::string path,
-                      const std::string& component, RecordType type, const std::string& arch,
-                      bool include_all)
-{
-  IndexBuilder builder(std::move(path), component, arch);
-  const auto prefix = slot_key(component, type, "", "");
-  txn.for_each_slot(dist.farm, dist.codename, prefix.substr(0, prefix.size() - 1),
-                    [&](std::string_view, std::string_view id) {
-                      auto bytes = txn.record_bytes(id);
-                      if (!bytes) {
-                        throw util::Error("database: {}: record {} is missing", dist.full_name(),
-                                          id);
-                      }
-                      auto view = view_record(*bytes);
-                      if (view.architecture == arch ||
-                          (include_all && view.architecture == "all")) {
-                        builder.add(id, view.stanza);
-                      }
-                      return true;
-                    });
-  return builder.finish();
-}
-
-bool has_slots(const DbTxn& txn, const Distribution& dist, const std::string& component,
-               RecordType type)
-{
-  const auto prefix = slot_key(component, type, "", "");
-  bool any = false;
-  txn.for_each_slot(dist.farm, dist.codename, prefix.substr(0, prefix.size() - 1),
-                    [&](std::string_view, std::string_view) {
-                      any = true;
-                      return false;
-                    });
-  return any;
-}
-
-std::vector<IndexPlan> plan_indexes(const DbTxn& txn, const Distribution& dist)
-{
-  std::vector<IndexPlan> plans;
-  for (const auto& comp : dist.components) {
-    for (const auto& arch : dist.architectures) {
-      plans.push_back(build_index(txn, dist, fmt::format("{}/binary-{}/Packages", comp, arch),
-                                  comp, RecordType::binary, arch, arch != "all"));
-    }
-    if (has_slots(txn, dist, comp, RecordType::udeb)) {
-      for (const auto& arch : dist.concrete_architectures()) {
-        plans.push_back(
-          build_index(txn, dist, fmt::format("{}/debian-installer/binary-{}/Packages", comp, arch),
-                      comp, RecordType::udeb, arch, true));
-      }
-    }
-    if (dist.has_source) {
-      plans.push_back(build_index(txn, dist, fmt::format("{}/source/Sources", comp), comp,
-                                  RecordType::source, "source", false));
-    }
-  }
-  return plans;
-}
-
 // Whether the published Release of `dist` still stands: same configuration,
 // and, with Valid-For, less than half of its validity gone (so a publish
 // run from cron keeps Valid-Until ahead of clients).
@@ -165,81 +33,6 @@ bool still_current(const Distribution& dist, const PublishedDist& published)
   }
   const auto valid = parse_duration(dist.valid_for, dist.full_name());
   return valid == 0 || std::time(nullptr) < published.date + valid / 2;
-}
-
-struct CompressJob {
-  Compression format;
-  const Chunk* chunk;
-  util::CompressedChunk result;
-};
-
-// The chunks of changed indexes, compressed: from the cache, or now, in
-// parallel.
-std::map<std::pair<Compression, std::string>, util::CompressedChunk>
-compress_chunks(const DbTxn& txn, const std::vector<IndexPlan*>& plans, util::Progress& progress)
-{
-  std::map<std::pair<Compression, std::string>, util::CompressedChunk> out;
-  std::vector<CompressJob> jobs;
-  std::set<std::pair<Compression, std::string>> queued;
-  for (const auto* plan : plans) {
-    for (const auto& chunk : plan->chunks) {
-      for (auto format : {Compression::gzip, Compression::xz}) {
-        auto key = std::make_pair(format, chunk.key);
-        if (out.contains(key) || queued.contains(key)) {
-          continue;
-        }
-        if (auto cached = txn.chunk(format, chunk.key)) {
-          out.emplace(key, std::move(*cached));
-        } else {
-          queued.insert(key);
-          jobs.push_back({format, &chunk, {}});
-        }
-      }
-    }
-  }
-  if (jobs.empty()) {
-    return out;
-  }
-  progress.start("compressing indexes", jobs.size());
-  // xz jobs first: they are the slow ones, so both threads stay busy to the end.
-  std::stable_sort(jobs.begin(), jobs.end(), [](const CompressJob& a, const CompressJob& b) {
-    return a.format == Compression::xz && b.format != Compression::xz;
-  });
-  util::parallel_for(jobs.size(), util::default_threads(), [&](std::size_t i) {
-    jobs[i].result = util::compress_chunk(jobs[i].format, jobs[i].chunk->text);
-  });
-  progress.advance(jobs.size());
-  progress.finish();
-  for (auto& job : jobs) {
-    out.emplace(std::make_pair(job.format, job.chunk->key), std::move(job.result));
-  }
-  return out;
-}
-
-std::string join_index(Compression format, const IndexPlan& plan,
-                       const std::map<std::pair<Compression, std::string>, util::CompressedChunk>&
-                         compressed)
-{
-  std::vector<const util::CompressedChunk*> parts;
-  parts.reserve(plan.chunks.size());
-  for (const auto& chunk : plan.chunks) {
-    parts.push_back(&compressed.at({format, chunk.key}));
-  }
-  return util::join_chunks(format, parts);
-}
-
-// The plain index, chunk by chunk (never the whole text in memory twice),
-// hashed on the way.
-util::Checksums write_chunks(const fs::path& path, const std::vector<Chunk>& chunks)
-{
-  util::MultiHasher hasher;
-  util::FileWriter out(path);
-  for (const auto& chunk : chunks) {
-    hasher.update(chunk.text);
-    out.write(chunk.text);
-  }
-  out.close();
-  return hasher.finish();
 }
 
 // Makes dists/<dist> point at `name`: one rename, so clients see the old
@@ -315,8 +108,7 @@ public:
 
   // Returns the new PublishedDist (not yet stored).
   PublishedDist write(std::vector<IndexPlan>& plans, const std::optional<PublishedDist>& previous,
-                      const std::map<std::pair<Compression, std::string>, util::CompressedChunk>&
-                        compressed)
+                      const CompressedChunks& compressed)
   {
     util::make_dirs(dists_dir_);
     const auto name = unique_directory_name(
@@ -509,18 +301,36 @@ std::vector<PoolLink> new_pool_links(const DbTxn& txn, const std::string& farm,
 // Makes the links on its own thread from construction; wait() returns when
 // all exist (or rethrows the first failure). Creating directories and links
 // is kernel work that waits on directory locks, compressing indexes is user
-// CPU: side by side, neither waits for the other to finish. (On two busy
-// cores the gain is small; it grows with cores, and with pool prefixes
-// spread as in a real archive.)
+// CPU: side by side, neither waits for the other to finish.
+//
+// Once the links exist, the same thread starts the file system's writeback
+// (syncfs): the publish's own syncfs, which must find the pool durable
+// before the switch, then has little left to write instead of 10,000 new
+// directories. wait() does not wait for this early writeback.
 class PoolLinker {
 public:
   PoolLinker(const pool::ContentStore& store, fs::path farm_dir, std::vector<PoolLink> links)
-    : links_(std::move(links)), done_(std::async(std::launch::async, [this, &store, farm_dir] {
-        // One thread per core: more only spin on the directory locks, in
-        // the CPU time that compression needs.
-        util::parallel_for(links_.size(), util::default_threads(), [&](std::size_t i) {
-          store.link_into(links_[i].first, farm_dir / links_[i].second);
-        });
+    : links_(std::move(links)), linked_(linked_promise_.get_future()),
+      done_(std::async(std::launch::async, [this, &store, farm_dir] {
+        try {
+          // Half the cores: threads creating directories in one parent
+          // spin on its lock, in the CPU time that compression needs.
+          util::parallel_for(links_.size(), std::max(1u, util::default_threads() / 2),
+                             [&](std::size_t i) {
+                               store.link_into(links_[i].first, farm_dir / links_[i].second);
+                             });
+          linked_promise_.set_value();
+        } catch (...) {
+          linked_promise_.set_exception(std::current_exception());
+          return;
+        }
+        if (!links_.empty()) {
+          try {
+            util::sync_filesystem(farm_dir);
+          } catch (const util::Error&) {
+            // Only a head start: the publish's own syncfs reports failures.
+          }
+        }
       }))
   {
   }
@@ -533,10 +343,12 @@ public:
     }
   }
 
-  void wait() { done_.get(); }
+  void wait() { linked_.get(); }
 
 private:
   std::vector<PoolLink> links_;
+  std::promise<void> linked_promise_;
+  std::future<void> linked_;
   std::future<void> done_;
 };
 
@@ -576,10 +388,11 @@ std::string config_digest(const Distribution& dist)
   return util::sha256_hex(dist.to_text());
 }
 
-void publish_after_change(Session& session, const std::string& farm, std::uint64_t generation)
+void publish_after_change(Session& session, const std::string& farm, std::uint64_t generation,
+                          IndexHeadStart* head_start)
 {
   try {
-    publish_farm(session, farm, PublishOptions{});
+    publish_farm(session, farm, PublishOptions{.head_start = head_start});
   } catch (const util::Error& e) {
     throw util::Error("farm {}: generation {} is recorded but not published: {} (fix it, then "
                       "run 'prepo publish {}')",
@@ -617,11 +430,28 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
     return result;
   }
 
-  progress.start("planning indexes", 0);
+  progress.start("listing new pool files", 0);
   PoolLinker linker(session.store(), session.root().farm_dir(farm_name),
                     new_pool_links(txn, farm_name, session, state,
                                    options.force || !state.ever_published));
+  progress.finish();
+  std::optional<IndexHeadStart::Prepared> early;
+  if (options.head_start != nullptr) {
+    progress.start("compressing indexes (begun before the change committed)", 0);
+    early = options.head_start->take(farm_name, state.current);
+    progress.finish();
+  }
 
+  progress.start("planning indexes", 0);
+
+  auto plans_of = [&](const Distribution& dist) {
+    if (early) {
+      if (auto it = early->plans.find(dist.codename); it != early->plans.end()) {
+        return std::move(it->second);
+      }
+    }
+    return plan_indexes(txn, dist);
+  };
   struct DistWork {
     const Distribution* dist;
     std::optional<PublishedDist> previous;
@@ -630,7 +460,7 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
   std::vector<DistWork> work;
   std::vector<IndexPlan*> changed;
   for (const auto* dist : dists) {
-    DistWork w{dist, txn.published(farm_name, dist->codename), plan_indexes(txn, *dist)};
+    DistWork w{dist, txn.published(farm_name, dist->codename), plans_of(*dist)};
     bool differs = options.force || !w.previous || !still_current(*dist, *w.previous) ||
                    w.previous->indexes.size() != w.plans.size();
     for (auto& plan : w.plans) {
@@ -659,7 +489,9 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
   // while the indexes are compressed and written.
   session.db().env().release_mapped_pages();
   progress.finish();
-  auto compressed = compress_chunks(txn, changed, progress);
+  auto compressed =
+    compress_chunks(txn, changed, progress, early ? std::move(early->compressed) : CompressedChunks{});
+  early.reset();
   // Every pool file exists before any index that lists it is written.
   progress.start("linking pool files", 0);
   linker.wait();

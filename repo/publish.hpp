@@ -25,8 +25,12 @@
 
 namespace prepo::repo {
 
+class IndexHeadStart;
+
 struct PublishOptions {
   bool force = false; // rewrite every index even if nothing changed
+  // Plans and compressed chunks the command made ahead (repo/index_plan.hpp).
+  IndexHeadStart* head_start = nullptr;
 };
 
 struct PublishResult {
@@ -57,6 +61,7 @@ PublishResult publish_farm(Session& session, const std::string& farm, const Publ
 
 // For commands that committed a change and then publish it: a failure says
 // that the change is recorded and how to publish it once fixed.
-void publish_after_change(Session& session, const std::string& farm, std::uint64_t generation);
+void publish_after_change(Session& session, const std::string& farm, std::uint64_t generation,
+                          IndexHeadStart* head_start = nullptr);
 
 } // namespace prepo::repo

@@ -159,11 +159,11 @@ RetentionResult apply_retention(Session& session, const std::vector<std::string>
 }
 
 void complete_change(Session& session, const std::string& farm, std::uint64_t generation,
-                     bool publish)
+                     bool publish, IndexHeadStart* head_start)
 {
   if (publish) {
     try {
-      publish_after_change(session, farm, generation);
+      publish_after_change(session, farm, generation, head_start);
     } catch (const util::Error&) {
       // The tree still shows what it showed, which retention protects:
       // old generations go all the same. The publish error is the one to

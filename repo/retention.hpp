@@ -30,6 +30,8 @@
 
 namespace prepo::repo {
 
+class IndexHeadStart; // repo/index_plan.hpp
+
 struct RetentionResult {
   std::size_t generations_dropped = 0; // the empty farm, generation 0, included
   std::size_t files_unlinked = 0;      // pool links and stored objects
@@ -49,7 +51,7 @@ RetentionResult apply_retention(Session& session, const std::vector<std::string>
 // Retention runs after the publish because the publish retires the oldest
 // retained directory, which may be what held the oldest generation.
 void complete_change(Session& session, const std::string& farm, std::uint64_t generation,
-                     bool publish);
+                     bool publish, IndexHeadStart* head_start = nullptr);
 
 
 // The oldest generation an older retained directory (not a current one) of

@@ -333,7 +333,7 @@ protected:
       if (a.record) {
         auto added = put_objects(txn, *a.record);
         fresh.insert(fresh.end(), added.begin(), added.end());
-        update.set(a.dist, a.slot, *a.record);
+        update.set(a.dist, a.slot, *a.record, a.record->id());
       } else {
         update.clear(a.dist, a.slot);
       }
@@ -661,14 +661,14 @@ TEST_F(FarmUpdateTest, CurrentAndPoolObjectSeeTheUpdatesOwnChanges)
   EXPECT_FALSE(update.pool_object(a2.files[0].pool_path));
 
   put_objects(txn, a2);
-  update.set("skaro", slot_of(a2), a2);
+  update.set("skaro", slot_of(a2), a2, a2.id());
   EXPECT_FALSE(update.empty());
   EXPECT_EQ(update.current("skaro", slot_of(a2)), a2.id());
   EXPECT_EQ(update.pool_object(a2.files[0].pool_path), a2.files[0].sha256);
   update.clear("skaro", slot_of(a2));
   EXPECT_FALSE(update.current("skaro", slot_of(a2)));
   EXPECT_FALSE(update.empty());
-  update.set("skaro", slot_of(a1), a1);
+  update.set("skaro", slot_of(a1), a1, a1.id());
   EXPECT_TRUE(update.empty()) << "back where it started";
 }
 
@@ -801,7 +801,7 @@ TEST_F(FarmUpdateTest, ReplacePoolObjectMovesThePathToOtherBytes)
     ASSERT_EQ(fresh.size(), 1u);
     update.replace_pool_object(path, new_sha);
     EXPECT_EQ(update.pool_object(path), new_sha);
-    update.set("skaro", slot_of(rebuilt), rebuilt);
+    update.set("skaro", slot_of(rebuilt), rebuilt, rebuilt.id());
     auto result = update.finish(false);
     EXPECT_EQ(result.generation, 2u);
     EXPECT_EQ(result.replaced, 1u);
@@ -876,7 +876,7 @@ TEST_F(FarmUpdateTest, AMissingObjectIsAnError)
   const auto a1 = binary("alpha", "1");
   DbTxn txn(db(), Mode::write);
   FarmUpdate update(txn, dev_, "test");
-  update.set("skaro", slot_of(a1), a1); // objects never stored
+  update.set("skaro", slot_of(a1), a1, a1.id()); // objects never stored
   try {
     update.finish(false);
     FAIL() << "finish accepted a record whose object is not stored";
@@ -895,7 +895,7 @@ TEST_F(FarmUpdateTest, OtherBytesUnderAHeldPathAreRefused)
   DbTxn txn(db(), Mode::write);
   FarmUpdate update(txn, dev_, "test");
   put_objects(txn, other);
-  update.set("tardis", slot_of(other), other);
+  update.set("tardis", slot_of(other), other, other.id());
   EXPECT_THROW(update.finish(false), util::Error);
 }
 

@@ -423,7 +423,7 @@ protected:
           update.clear(change.dist, change.slot);
         } else {
           records.push_back(*txn.record(change.new_id));
-          update.set(change.dist, change.slot, records.back());
+          update.set(change.dist, change.slot, records.back(), records.back().id());
         }
       }
       generation = update.finish(true).generation;
