@@ -22,16 +22,7 @@ fi
 trap 'rm -rf "$BASE"' EXIT
 
 mkdir "$BASE/tree"
-/usr/bin/time -f '%e %M' -o "$BASE/time.out" python3 -c '
-import os, sys
-root, n = sys.argv[1], int(sys.argv[2])
-data = b"x" * 1024
-for i in range(n):
-    d = os.path.join(root, f"d{i:06d}")
-    os.mkdir(d)
-    with open(os.path.join(d, "f"), "wb") as f:
-        f.write(data)
-' "$BASE/tree" "$N"
+/usr/bin/time -f '%e %M' -o "$BASE/time.out" python3 "$(dirname "$0")/make_tree.py" "$BASE/tree" "$N"
 count=$(find "$BASE/tree" -type f | wc -l)
 [[ $count == "$N" ]] || { echo "floor.sh: made $count files, expected $N" >&2; exit 1; }
 tail -n1 "$BASE/time.out"

@@ -22,10 +22,10 @@ struct Checker {
   Reader& reader;
   const CheckOptions& options;
   util::Progress& progress;
-  CheckReport report;
+  CheckReport report{};
   DbTxn txn{reader.db, util::lmdb::Txn::Mode::read};
   pool::ContentStore store{reader.root.store_dir()};
-  std::map<std::string, std::expected<std::string, std::string>> public_keys; // by SignWith
+  std::map<std::string, std::expected<std::string, std::string>> public_keys{}; // by SignWith
 
   template <typename... Args>
   void problem(fmt::format_string<Args...> f, Args&&... args)
@@ -438,7 +438,7 @@ struct Checker {
 
 CheckReport check_root(Reader& reader, const CheckOptions& options, util::Progress& progress)
 {
-  Checker checker{reader, options, progress, {}};
+  Checker checker{reader, options, progress};
   checker.check_references();
   checker.check_published();
   checker.check_leftovers();

@@ -37,15 +37,15 @@ struct Distribution {
 };
 
 struct Farm {
-  std::string name;
-  std::string description;
+  std::string name{};
+  std::string description{};
   bool is_private = false;
   unsigned keep_generations = 10;
-  std::vector<std::string> children; // farms this one may copy from
+  std::vector<std::string> children{}; // farms this one may copy from
   // A local copy of a farm on another host: promote from it first fetches
   // the remote farm's current state, verified against `keyrings`.
-  std::string remote; // URL of the remote farm's published root; empty: a local farm
-  std::vector<std::string> keyrings;
+  std::string remote{}; // URL of the remote farm's published root; empty: a local farm
+  std::vector<std::string> keyrings{};
   std::string to_text() const;
 };
 
