@@ -87,6 +87,9 @@ measure() {
   shift 2
   local key="$tool/$scenario" tf="$WORK/time.out" log="$WORK/$tool-${scenario// /_}.log"
   local rc=0
+  # Nothing dirty at the start: a tool that flushes the file system (prepo's
+  # syncfs) would otherwise also write back what the step before it left.
+  sync
   /usr/bin/time -f '%e %M' -o "$tf" "$@" >>"$log" 2>&1 || rc=$?
   local secs kb
   read -r secs kb < <(tail -n1 "$tf")

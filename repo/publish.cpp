@@ -434,6 +434,9 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
   PoolLinker linker(session.store(), session.root().farm_dir(farm_name),
                     new_pool_links(txn, farm_name, session, state,
                                    options.force || !state.ever_published));
+  // The records read for the list need not stay mapped while a head start
+  // still holds its plans and chunks.
+  session.db().env().release_mapped_pages();
   progress.finish();
   std::optional<IndexHeadStart::Prepared> early;
   if (options.head_start != nullptr) {
