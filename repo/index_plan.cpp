@@ -15,14 +15,22 @@ using util::Compression;
 
 namespace {
 
-// Average chunk: 1 in 128 stanzas ends a chunk (by its record id, so
-// boundaries move with the packages, not with offsets); chunks are also cut
-// at 512 KiB so that no change recompresses much.
+// A chunk ends after a stanza whose record id starts with "00" or "01" (1
+// in 128), so boundaries move with the packages, not with offsets. Past
+// 64 KiB it also ends at an id starting with "0" (1 in 16): what a change
+// recompresses stays near 64 KiB (the growing tail of an index, where new
+// names often sort, would otherwise be one chunk of hundreds of KiB), and
+// a boundary of the first kind puts every later one back in place. At
+// 512 KiB a chunk ends whatever the id.
+constexpr std::size_t soft_chunk_bytes = 64 * 1024;
 constexpr std::size_t max_chunk_bytes = 512 * 1024;
 
-bool ends_chunk(std::string_view record_id)
+bool ends_chunk(std::string_view record_id, std::size_t chunk_bytes)
 {
-  return record_id.size() >= 2 && (record_id[0] == '0' && (record_id[1] == '0' || record_id[1] == '1'));
+  if (record_id.size() < 2 || record_id[0] != '0') {
+    return false;
+  }
+  return record_id[1] == '0' || record_id[1] == '1' || chunk_bytes >= soft_chunk_bytes;
 }
 
 class IndexBuilder {
@@ -38,7 +46,7 @@ public:
     current_.text.append(stanza);
     current_.text.push_back('\n');
     ids_.append(id);
-    if (ends_chunk(id) || current_.text.size() >= max_chunk_bytes) {
+    if (ends_chunk(id, current_.text.size()) || current_.text.size() >= max_chunk_bytes) {
       close();
     }
   }

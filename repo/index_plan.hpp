@@ -2,8 +2,8 @@
 // those chunks (used by publishing, repo/publish.hpp).
 //
 // Chunks are content-defined: a chunk ends after a stanza whose record id
-// says so (about 1 in 128), or at 512 KiB, so boundaries move with the
-// packages, not with offsets. A chunk's key is the digest of the record ids
+// says so (about 1 in 128; past 64 KiB, 1 in 16), or at 512 KiB, so
+// boundaries move with the packages, not with offsets. A chunk's key is the digest of the record ids
 // it lists; record ids are digests of the records, so one key always means
 // one text, and compressed chunks are cached in the database under it.
 #pragma once
