@@ -25,7 +25,6 @@
 #include "util/memory.hpp"
 #include "util/parallel.hpp"
 
-
 namespace prepo::repo {
 
 namespace {

@@ -88,20 +88,19 @@ IndexPlan build_index(const DbTxn& txn, const Distribution& dist, std::string pa
 {
   IndexBuilder builder(std::move(path), component, arch);
   const auto prefix = slot_key(component, type, "", "");
-  txn.for_each_slot(dist.farm, dist.codename, prefix.substr(0, prefix.size() - 1),
-                    [&](std::string_view, std::string_view id) {
-                      auto bytes = txn.record_bytes(id);
-                      if (!bytes) {
-                        throw util::Error("database: {}: record {} is missing", dist.full_name(),
-                                          id);
-                      }
-                      auto view = view_record(*bytes);
-                      if (view.architecture == arch ||
-                          (include_all && view.architecture == "all")) {
-                        builder.add(id, view.stanza);
-                      }
-                      return true;
-                    });
+  txn.for_each_slot(
+      dist.farm, dist.codename, prefix.substr(0, prefix.size() - 1),
+      [&](std::string_view, std::string_view id) {
+        auto bytes = txn.record_bytes(id);
+        if (!bytes) {
+          throw util::Error("database: {}: record {} is missing", dist.full_name(), id);
+        }
+        auto view = view_record(*bytes);
+        if (view.architecture == arch || (include_all && view.architecture == "all")) {
+          builder.add(id, view.stanza);
+        }
+        return true;
+      });
   return builder.finish();
 }
 
@@ -121,7 +120,8 @@ bool has_slots(const DbTxn& txn, const Distribution& dist, const std::string& co
 // The jobs for the chunks of `plans` that neither `have` nor the chunk cache
 // holds, each (format, key) once; with `fetch_cached`, cached chunks are
 // added to `have`.
-std::vector<ChunkJob> uncompressed_chunks(const DbTxn& txn, const std::vector<const IndexPlan*>& plans,
+std::vector<ChunkJob> uncompressed_chunks(const DbTxn& txn,
+                                          const std::vector<const IndexPlan*>& plans,
                                           CompressedChunks& have, bool fetch_cached)
 {
   std::vector<ChunkJob> jobs;
@@ -173,14 +173,14 @@ std::vector<IndexPlan> plan_indexes(const DbTxn& txn, const Distribution& dist)
   std::vector<IndexPlan> plans;
   for (const auto& comp : dist.components) {
     for (const auto& arch : dist.architectures) {
-      plans.push_back(build_index(txn, dist, fmt::format("{}/binary-{}/Packages", comp, arch),
-                                  comp, RecordType::binary, arch, arch != "all"));
+      plans.push_back(build_index(txn, dist, fmt::format("{}/binary-{}/Packages", comp, arch), comp,
+                                  RecordType::binary, arch, arch != "all"));
     }
     if (has_slots(txn, dist, comp, RecordType::udeb)) {
       for (const auto& arch : dist.concrete_architectures()) {
-        plans.push_back(
-          build_index(txn, dist, fmt::format("{}/debian-installer/binary-{}/Packages", comp, arch),
-                      comp, RecordType::udeb, arch, true));
+        plans.push_back(build_index(
+            txn, dist, fmt::format("{}/debian-installer/binary-{}/Packages", comp, arch), comp,
+            RecordType::udeb, arch, true));
       }
     }
     if (dist.has_source) {

@@ -3,9 +3,9 @@
 //
 // Chunks are content-defined: a chunk ends after a stanza whose record id
 // says so (about 1 in 128; past 64 KiB, 1 in 16), or at 512 KiB, so
-// boundaries move with the packages, not with offsets. A chunk's key is the digest of the record ids
-// it lists; record ids are digests of the records, so one key always means
-// one text, and compressed chunks are cached in the database under it.
+// boundaries move with the packages, not with offsets. A chunk's key is the digest of the record
+// ids it lists; record ids are digests of the records, so one key always means one text, and
+// compressed chunks are cached in the database under it.
 #pragma once
 
 #include <filesystem>
@@ -45,8 +45,7 @@ struct IndexPlan {
 std::vector<IndexPlan> plan_indexes(const DbTxn& txn, const Distribution& dist);
 
 // Compressed chunks by (format, chunk key).
-using CompressedChunks =
-  std::map<std::pair<util::Compression, std::string>, util::CompressedChunk>;
+using CompressedChunks = std::map<std::pair<util::Compression, std::string>, util::CompressedChunk>;
 
 // The gzip and xz chunks of `plans`: taken from `ready` (compressed ahead),
 // else from the database's cache, else compressed now, in parallel.

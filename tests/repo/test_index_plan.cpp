@@ -82,7 +82,7 @@ TEST_F(IndexHeadStartTest, CompressesEveryChunkOfEveryIndexOnce)
 TEST_F(IndexHeadStartTest, LeavesChunksTheCacheHoldsToTheCache)
 {
   const auto first = record_many();
-  publish(); // caches every chunk
+  publish();                                           // caches every chunk
   include_only(make_many_debs("fill", 150, 1, "2.0")); // one stanza of one chunk changes
   const auto generation = farm_state().current;
   ASSERT_EQ(generation, first + 1);
