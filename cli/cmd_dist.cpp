@@ -25,20 +25,20 @@ void add_dist_command(CLI::App& app, Context& ctx)
   auto* add = dist->add_subcommand("add", "Add a distribution (suite/codename) to a farm");
   add->add_option("name", args->name, "FARM/CODENAME, e.g. dev/skaro")->required();
   add->add_option("--components", args->components, "Components, e.g. main,contrib")
-    ->delimiter(',');
+      ->delimiter(',');
   add->add_option("--architectures", args->architectures,
                   "Architectures, e.g. amd64,i386,all,source ('source' takes source packages)")
-    ->delimiter(',')
-    ->required();
-  add->add_option("--sign-with", args->sign_with,
-                  "Key id or fingerprint in $GNUPGHOME that signs Release (InRelease, Release.gpg)");
+      ->delimiter(',')
+      ->required();
+  add->add_option(
+      "--sign-with", args->sign_with,
+      "Key id or fingerprint in $GNUPGHOME that signs Release (InRelease, Release.gpg)");
   add->add_option("--origin", args->origin, "Release Origin");
   add->add_option("--label", args->label, "Release Label");
   add->add_option("--suite", args->suite, "Release Suite, e.g. unstable");
   add->add_option("--version", args->version, "Release Version");
   add->add_option("--description", args->description, "Release Description");
-  add->add_option("--valid-for", args->valid_for,
-                  "Add Valid-Until = Date + this (7d, 12h, 30m)");
+  add->add_option("--valid-for", args->valid_for, "Add Valid-Until = Date + this (7d, 12h, 30m)");
   add->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
       auto [farm, codename] = repo::split_dist_name(args->name);

@@ -28,12 +28,10 @@ bool is_url(const std::string& s)
 }
 
 // The local copy of a remote child farm, added to the configuration if new.
-std::string add_remote_child(repo::Config& config, const std::string& url,
-                             const FarmAddArgs& args)
+std::string add_remote_child(repo::Config& config, const std::string& url, const FarmAddArgs& args)
 {
   import::check_source_url(url, "--from");
-  const auto name =
-    args.child_name.empty() ? import::remote_farm_name(url) : args.child_name;
+  const auto name = args.child_name.empty() ? import::remote_farm_name(url) : args.child_name;
   if (const auto* existing = config.find_farm(name)) {
     if (existing->remote != url) {
       throw util::Error("--from {}: farm {} already exists and is not a copy of it; give "
@@ -52,7 +50,8 @@ std::string add_remote_child(repo::Config& config, const std::string& url,
   copy.description = "local copy of " + url;
   copy.remote = url;
   for (const auto& k : args.keyrings) {
-    copy.keyrings.push_back(std::filesystem::weakly_canonical(std::filesystem::absolute(k)).string());
+    copy.keyrings.push_back(
+        std::filesystem::weakly_canonical(std::filesystem::absolute(k)).string());
   }
   config.add_farm(copy);
   return name;
@@ -74,15 +73,13 @@ void add_farm_command(CLI::App& app, Context& ctx)
                   "names a farm published on another host");
   add->add_option("--keyring", args->keyrings,
                   "For a remote child (--from URL): the public key its Release is signed with")
-    ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile);
   add->add_option("--child-name", args->child_name,
                   "For a remote child: the name of its local copy (default: the URL's last "
                   "segment)");
-  add->add_flag("--private", args->is_private,
-                "Serve only to token holders (see prepo serve)");
-  add->add_option("--keep-generations", args->keep,
-                  "Generations kept for rollback (at least 3)")
-    ->check(CLI::Range(3u, 100000u));
+  add->add_flag("--private", args->is_private, "Serve only to token holders (see prepo serve)");
+  add->add_option("--keep-generations", args->keep, "Generations kept for rollback (at least 3)")
+      ->check(CLI::Range(3u, 100000u));
   add->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
       if (!repo::is_valid_simple_name(args->name)) {
@@ -133,12 +130,12 @@ void add_farm_command(CLI::App& app, Context& ctx)
       session.config().set_children(child_args->parent, children);
       session.config().save(session.root());
       ctx.progress().note(
-        fmt::format("{} may now copy from {}", child_args->parent, child_args->child));
+          fmt::format("{} may now copy from {}", child_args->parent, child_args->child));
       return 0;
     };
   });
   auto* remove_child =
-    farm->add_subcommand("remove-child", "Stop PARENT copying from CHILD (nothing else changes)");
+      farm->add_subcommand("remove-child", "Stop PARENT copying from CHILD (nothing else changes)");
   remove_child->add_option("parent", child_args->parent, "Parent farm")->required();
   remove_child->add_option("child", child_args->child, "Child farm")->required();
   remove_child->callback([&ctx, child_args] {
@@ -153,7 +150,7 @@ void add_farm_command(CLI::App& app, Context& ctx)
       session.config().set_children(child_args->parent, children);
       session.config().save(session.root());
       ctx.progress().note(
-        fmt::format("{} no longer copies from {}", child_args->parent, child_args->child));
+          fmt::format("{} no longer copies from {}", child_args->parent, child_args->child));
       return 0;
     };
   });
@@ -183,17 +180,18 @@ void add_farm_command(CLI::App& app, Context& ctx)
           for (const auto& c : f.children) {
             children += (children.empty() ? "" : ",") + json_quote(c);
           }
-          out += fmt::format("{}{{\"name\":{},\"visibility\":\"{}\",\"distributions\":[{}],"
-                             "\"children\":[{}],\"depth\":{},\"generation\":{},"
-                             "\"published\":{}}}",
-                             first ? "" : ",", json_quote(f.name),
-                             f.is_private ? "private" : "public", names, children, depth,
-                             state.current, state.published);
+          out +=
+              fmt::format("{}{{\"name\":{},\"visibility\":\"{}\",\"distributions\":[{}],"
+                          "\"children\":[{}],\"depth\":{},\"generation\":{},"
+                          "\"published\":{}}}",
+                          first ? "" : ",", json_quote(f.name), f.is_private ? "private" : "public",
+                          names, children, depth, state.current, state.published);
         } else {
           out += fmt::format("{}{} ({}) generation {}, published {}: {}\n",
                              std::string(2 * static_cast<std::size_t>(depth), ' '), f.name,
                              f.is_private ? "private" : "public", state.current, state.published,
-                             dists.empty() ? "no distributions" : fmt::format("{}", fmt::join(dists, " ")));
+                             dists.empty() ? "no distributions"
+                                           : fmt::format("{}", fmt::join(dists, " ")));
         }
         first = false;
       }

@@ -123,7 +123,7 @@ void add_diff_command(CLI::App& app, Context& ctx)
           reader.config.distribution(farm_a + "/" + args->dist); // an unknown one is an error
         }
         per_dist = by_distribution(
-          stack::describe(txn, stack::generation_delta(txn, farm_a, *gen_a, *gen_b)));
+            stack::describe(txn, stack::generation_delta(txn, farm_a, *gen_a, *gen_b)));
         std::erase_if(per_dist, [&](const auto& dist) {
           return !args->dist.empty() && dist.first != args->dist;
         });
@@ -165,7 +165,7 @@ void add_rollback_command(CLI::App& app, Context& ctx)
   auto* cmd = app.add_subcommand("rollback", "Make a farm hold what an earlier generation held");
   cmd->add_option("farm", args->farm, "Farm")->required();
   auto* to = cmd->add_option("--to", args->to, "Generation (default: the one before the newest)")
-               ->type_name("UINT");
+                 ->type_name("UINT");
   cmd->add_flag("--no-publish", args->no_publish, "Record only; publish later");
   cmd->footer("The rollback is itself a new generation: publishing it gives a new Date and\n"
               "signature over the very package set and pool bytes of the chosen generation.");
@@ -173,7 +173,8 @@ void add_rollback_command(CLI::App& app, Context& ctx)
     ctx.run = [&ctx, args, to] {
       stack::RollbackOptions options;
       if (to->count()) {
-        options.to = parse_generation(args->to, args->to); // before the lock: a typo waits for nothing
+        options.to =
+            parse_generation(args->to, args->to); // before the lock: a typo waits for nothing
       }
       auto session = ctx.open_session();
       options.publish = !args->no_publish;
@@ -198,11 +199,11 @@ void add_gc_command(CLI::App& app, Context& ctx)
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
-    "gc", "Drop old generations and the files only they referenced; clean the store");
+      "gc", "Drop old generations and the files only they referenced; clean the store");
   cmd->add_option("farms", args->farms, "Farms (default: all)");
   auto* keep = cmd->add_option("--keep", args->keep,
                                "Generations to keep (default: each farm's Keep-Generations)")
-                 ->check(CLI::Range(3u, 1000000u));
+                   ->check(CLI::Range(3u, 1000000u));
   cmd->footer("Never drops the published generation, one a retained dists/<dist>@N shows, or\n"
               "a file another generation or distribution references.");
   cmd->callback([&ctx, args, keep] {
@@ -215,7 +216,7 @@ void add_gc_command(CLI::App& app, Context& ctx)
         }
       }
       auto result = stack::collect_garbage(
-        session, farms, keep->count() ? std::optional(args->keep) : std::nullopt);
+          session, farms, keep->count() ? std::optional(args->keep) : std::nullopt);
       ctx.progress().note(fmt::format("{} generations dropped, {} files unlinked, {} unreferenced "
                                       "stored files removed",
                                       result.generations_dropped, result.files_removed,

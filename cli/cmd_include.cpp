@@ -24,7 +24,7 @@ void print_include_result(Context& ctx, const std::string& dist, const repo::Inc
                                     result.generation));
   } else {
     ctx.progress().note(
-      fmt::format("{}: nothing to do, all {} already included", dist, result.unchanged));
+        fmt::format("{}: nothing to do, all {} already included", dist, result.unchanged));
   }
 }
 

@@ -21,9 +21,8 @@ void refresh_if_remote(repo::Session& session, const Args& args, const std::stri
 {
   const auto& child = session.config().farm(args.child);
   const auto& parent = session.config().farm(args.parent);
-  if (child.remote.empty() ||
-      std::find(parent.children.begin(), parent.children.end(), child.name) ==
-        parent.children.end()) {
+  if (child.remote.empty() || std::find(parent.children.begin(), parent.children.end(),
+                                        child.name) == parent.children.end()) {
     return; // a local child, or one promote will refuse anyway
   }
   std::vector<std::string> dists;
@@ -34,7 +33,6 @@ void refresh_if_remote(repo::Session& session, const Args& args, const std::stri
   }
   import::refresh_remote_child(session, child, dists, command, args.fetch);
 }
-
 
 struct PromoteArgs {
   std::string child, parent;
@@ -69,7 +67,7 @@ void add_promote_command(CLI::App& app, Context& ctx)
 {
   auto args = std::make_shared<PromoteArgs>();
   auto* cmd = app.add_subcommand(
-    "promote", "Copy a child farm's packages into its parent, atomically, as one generation");
+      "promote", "Copy a child farm's packages into its parent, atomically, as one generation");
   cmd->add_option("child", args->child, "The farm to copy from, e.g. rc")->required();
   cmd->add_option("parent", args->parent, "The farm that changes, e.g. production")->required();
   cmd->add_option("--dist", args->dist, "Only this distribution (default: all of the child's)");
@@ -79,8 +77,9 @@ void add_promote_command(CLI::App& app, Context& ctx)
                   "Only packages whose source or binary name matches this regular expression");
   cmd->add_flag("--dry-run", args->options.dry_run, "Print what would change; change nothing");
   cmd->add_flag("-y,--yes", args->yes, "Do not ask before removing or downgrading packages");
-  cmd->add_flag("--no-publish", [args](std::int64_t) { args->options.publish = false; },
-                "Record only; publish later");
+  cmd->add_flag(
+      "--no-publish", [args](std::int64_t) { args->options.publish = false; },
+      "Record only; publish later");
   add_jobs_option(cmd, args->fetch.parallel);
   add_timeout_option(cmd, args->fetch.stall_timeout_seconds);
   cmd->footer("By default each distribution of the parent becomes equal to the child's. The\n"

@@ -23,8 +23,8 @@ void add_remove_command(CLI::App& app, Context& ctx)
       auto session = ctx.open_session();
       auto result = repo::remove_packages(session, args->dist, args->names,
                                           {!args->no_publish, ctx.command_line});
-      ctx.progress().note(fmt::format("{}: {} removed (generation {})", args->dist,
-                                      result.removed, result.generation));
+      ctx.progress().note(fmt::format("{}: {} removed (generation {})", args->dist, result.removed,
+                                      result.generation));
       return 0;
     };
   });

@@ -43,10 +43,18 @@ std::string json_quote(std::string_view s)
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\t': out += "\\t"; break;
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
     default:
       if (static_cast<unsigned char>(c) < 0x20) {
         out += fmt::format("\\u{:04x}", c);
@@ -87,7 +95,8 @@ int main(int argc, char** argv)
                "--help' and docs/."};
   app.set_version_flag("--version", std::string(PREPO_VERSION));
   app.option_defaults()->always_capture_default();
-  app.add_option("--root", ctx.root, "The prepo root (default: $PREPO_ROOT, else the current directory)");
+  app.add_option("--root", ctx.root,
+                 "The prepo root (default: $PREPO_ROOT, else the current directory)");
   app.add_option("--lock-timeout", ctx.lock_timeout_seconds,
                  "Seconds to wait for another writer to finish");
   app.add_flag("-q,--quiet", ctx.quiet, "Print only errors and requested output");

@@ -14,21 +14,26 @@ namespace {
 std::string_view marker(stack::ChangeKind kind)
 {
   switch (kind) {
-  case stack::ChangeKind::added: return "+";
-  case stack::ChangeKind::upgraded: return "^";
-  case stack::ChangeKind::downgraded: return "v";
-  case stack::ChangeKind::rebuilt: return "~";
-  case stack::ChangeKind::removed: return "-";
+  case stack::ChangeKind::added:
+    return "+";
+  case stack::ChangeKind::upgraded:
+    return "^";
+  case stack::ChangeKind::downgraded:
+    return "v";
+  case stack::ChangeKind::rebuilt:
+    return "~";
+  case stack::ChangeKind::removed:
+    return "-";
   }
   return "?";
 }
 
 std::string describe(const stack::PackageChange& c)
 {
-  std::string versions = c.kind == stack::ChangeKind::added     ? c.new_version
-                         : c.kind == stack::ChangeKind::removed ? c.old_version
-                                                                : c.old_version + " -> " +
-                                                                    c.new_version;
+  std::string versions = c.kind == stack::ChangeKind::added ? c.new_version
+                         : c.kind == stack::ChangeKind::removed
+                             ? c.old_version
+                             : c.old_version + " -> " + c.new_version;
   return fmt::format("{} {} {} ({}, {}{})", marker(c.kind), c.name, versions, c.architecture,
                      c.component, c.kind == stack::ChangeKind::rebuilt ? ", other bytes" : "");
 }
@@ -85,9 +90,9 @@ void print_per_dist(const std::string& heading, const ChangesPerDist& per_dist, 
 
 void print_plan(const stack::PromotePlan& plan, bool dry_run)
 {
-  print_per_dist(fmt::format("{} {} -> {}", dry_run ? "would promote" : "promoting", plan.child,
-                             plan.parent),
-                 plan.dists, 50);
+  print_per_dist(
+      fmt::format("{} {} -> {}", dry_run ? "would promote" : "promoting", plan.child, plan.parent),
+      plan.dists, 50);
   for (const auto& problem : plan.problems) {
     fmt::print("would be refused: {}\n", problem);
   }

@@ -32,7 +32,7 @@ constexpr std::uint64_t plain_threshold = 500;
 } // namespace
 
 TerminalProgress::TerminalProgress(bool quiet, bool verbose)
-  : tty_(::isatty(STDERR_FILENO) == 1), quiet_(quiet), verbose_(verbose)
+    : tty_(::isatty(STDERR_FILENO) == 1), quiet_(quiet), verbose_(verbose)
 {
 }
 
@@ -88,7 +88,7 @@ std::string TerminalProgress::transfer_status() const
 {
   constexpr double mib = 1024.0 * 1024.0;
   const auto seconds =
-    std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   const double rate = seconds > 0 ? static_cast<double>(bytes_done_) / seconds : 0;
   std::string eta = "?";
   if (rate > 0 && bytes_total_ >= bytes_done_) {
@@ -110,7 +110,7 @@ void TerminalProgress::finish()
     return;
   }
   const auto seconds =
-    std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   if (tty_) {
     fmt::print(stderr, "\r\033[K");
     if (seconds >= 1.0) {

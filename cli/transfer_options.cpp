@@ -11,7 +11,7 @@ void add_timeout_option(CLI::App* cmd, long& seconds)
 {
   cmd->add_option("--timeout", seconds,
                   "Seconds a transfer may receive nothing before it is retried (default 60)")
-    ->check(CLI::Range(1L, 3600L));
+      ->check(CLI::Range(1L, 3600L));
 }
 
 } // namespace prepo::cli

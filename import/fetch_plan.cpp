@@ -37,8 +37,8 @@ bool same_files(const repo::Record& record, const RemotePackage& package)
 }
 
 FetchPlan::FetchPlan(repo::Session& session, std::string mirror_url)
-  : session_(session), mirror_url_(std::move(mirror_url)),
-    staging_(session.root().tmp_dir(), "import-")
+    : session_(session), mirror_url_(std::move(mirror_url)),
+      staging_(session.root().tmp_dir(), "import-")
 {
   util::make_dirs(session_.root().downloads_dir());
 }
@@ -78,8 +78,12 @@ void FetchPlan::want(const repo::DbTxn& txn, const RemotePackage& package)
     if (made_dirs_.insert(file.sha256.substr(0, 2)).second) {
       util::make_dirs(path.parent_path());
     }
-    jobs_.push_back({util::http::join_url(mirror_url_, file.path), path.string(), file.size,
-                     file.sha256, false, {}});
+    jobs_.push_back({util::http::join_url(mirror_url_, file.path),
+                     path.string(),
+                     file.size,
+                     file.sha256,
+                     false,
+                     {}});
   }
 }
 
@@ -95,19 +99,19 @@ void FetchPlan::run(util::http::Fetcher& fetcher, util::Progress& progress, Impo
   progress.start("fetching files", jobs_.size());
   progress.bytes(0, total);
   fetcher.download(
-    jobs_,
-    [&](const util::http::DownloadJob& job) {
-      progress.advance();
-      if (job.ok) {
-        ++report.files_fetched;
-      } else {
-        failed_[job.sha256] = fmt::format("{}: {}", job.url, job.error);
-      }
-    },
-    [&](std::uint64_t n) {
-      done_bytes += n;
-      progress.bytes(done_bytes, total);
-    });
+      jobs_,
+      [&](const util::http::DownloadJob& job) {
+        progress.advance();
+        if (job.ok) {
+          ++report.files_fetched;
+        } else {
+          failed_[job.sha256] = fmt::format("{}: {}", job.url, job.error);
+        }
+      },
+      [&](std::uint64_t n) {
+        done_bytes += n;
+        progress.bytes(done_bytes, total);
+      });
   progress.finish();
   report.bytes_fetched += done_bytes;
   std::vector<util::http::DownloadJob>().swap(jobs_); // what is left is in failed_ and downloads_

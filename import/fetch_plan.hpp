@@ -44,11 +44,11 @@ private:
   repo::Session& session_;
   std::string mirror_url_;
   std::vector<util::http::DownloadJob> jobs_;
-  std::set<std::string> queued_;                // sha256 of every job
+  std::set<std::string> queued_;                 // sha256 of every job
   std::map<std::string, std::string> downloads_; // sha256 -> its file in downloads/
-  std::map<std::string, std::string> failed_;   // sha256 -> why
-  std::set<std::string> staged_names_;          // binaries staged flat, by name
-  std::set<std::string> handed_out_;            // sha256 of downloads given as they are
+  std::map<std::string, std::string> failed_;    // sha256 -> why
+  std::set<std::string> staged_names_;           // binaries staged flat, by name
+  std::set<std::string> handed_out_;             // sha256 of downloads given as they are
   util::TempDir staging_;
   std::size_t next_dir_ = 0;
   std::set<std::string> made_dirs_; // downloads/<2 hex> known to exist

@@ -32,7 +32,7 @@ struct DistPlan {
   MirrorDist dist;
   MirrorRelease release;
   std::vector<RemotePackage> packages;
-  repo::ImportMark mark;  // what a complete import of it records
+  repo::ImportMark mark; // what a complete import of it records
   // The mark matches: nothing to read or do, and `packages` is empty (not
   // a list of what the mirror holds: nothing may be removed for it).
   bool unchanged = false;
@@ -53,9 +53,8 @@ repo::ImportMark mark_for(const ImportMirrorOptions& options, const MirrorDist& 
   m.source = fmt::format("{}\n{}\n{}\n{}{}{}{}\n{}\n{}\n{}", options.mirror_url, md.remote,
                          util::sha256_hex(dist.to_text()), options.only_missing ? 'm' : '-',
                          options.prefer_mirror ? 'p' : '-', options.exact ? 'x' : '-',
-                         options.udebs ? 'u' : '-',
-                         options.only, fmt::join(options.components, ","),
-                         fmt::join(options.architectures, ","));
+                         options.udebs ? 'u' : '-', options.only,
+                         fmt::join(options.components, ","), fmt::join(options.architectures, ","));
   m.release_sha256 = util::sha256_hex(release.text);
   return m;
 }
@@ -102,8 +101,7 @@ std::uint64_t count_slots(const repo::DbTxn& txn, const std::string& farm, const
 // Release: the same components, architectures and descriptive fields,
 // narrowed by --components and --architectures. Returned as `config`
 // would hold it (checked as loading conf/ checks it), but not added.
-repo::Distribution make_distribution(const repo::Config& config,
-                                     const ImportMirrorOptions& options,
+repo::Distribution make_distribution(const repo::Config& config, const ImportMirrorOptions& options,
                                      const std::string& local, const MirrorRelease& release,
                                      const std::vector<IndexRef>& indexes)
 {
@@ -190,8 +188,8 @@ std::vector<IndexRef> wanted_indexes(const repo::Distribution& dist,
     if (skipped_udebs) {
       what.push_back("debian-installer (udebs)");
     }
-    progress.note(fmt::format("{}: reading {} of the mirror's {} indexes; not {}",
-                              dist.full_name(), out.size(), all.size(), fmt::join(what, "; ")));
+    progress.note(fmt::format("{}: reading {} of the mirror's {} indexes; not {}", dist.full_name(),
+                              out.size(), all.size(), fmt::join(what, "; ")));
   }
   return out;
 }
@@ -201,8 +199,11 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
                           std::vector<std::string>& failures)
 {
   auto& progress = session.progress();
-  DistPlan plan{md, fetch_release(fetcher, options.mirror_url, md.remote, options.trust, progress),
-                {}, {}, false, 0, 0, std::nullopt};
+  DistPlan plan{
+      md,    fetch_release(fetcher, options.mirror_url, md.remote, options.trust, progress),
+      {},    {},
+      false, 0,
+      0,     std::nullopt};
   check_narrowing(options, plan.release);
   const auto all = list_indexes(plan.release);
   const auto full_name = options.farm + "/" + md.local;
@@ -246,9 +247,9 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
     };
   }
   for (const auto& index : wanted_indexes(dist, options, all, progress)) {
-    auto entries = read_index_entries(
-      fetch_index(fetcher, plan.release, index, options.max_index_size), index,
-      plan.release.dist_url + "/" + index.path, keep);
+    auto entries =
+        read_index_entries(fetch_index(fetcher, plan.release, index, options.max_index_size), index,
+                           plan.release.dist_url + "/" + index.path, keep);
     plan.refused += entries.problems.size();
     for (auto& problem : entries.problems) {
       failures.push_back(std::move(problem));
@@ -266,9 +267,8 @@ DistPlan read_remote_dist(repo::Session& session, util::http::Fetcher& fetcher,
           ++plan.refused;
           failures.push_back(fmt::format("{}: {} {} ({}) is listed twice with other bytes ({} "
                                          "and {}); the first is imported",
-                                         plan.release.dist_url, p.name, p.version,
-                                         p.architecture, held.files.front().sha256,
-                                         p.files.front().sha256));
+                                         plan.release.dist_url, p.name, p.version, p.architecture,
+                                         held.files.front().sha256, p.files.front().sha256));
         }
         continue; // the same package again: arch:all is in every binary index
       }
@@ -427,13 +427,13 @@ ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& gi
       if (auto failure = fetch.failure_of(*p); !failure.empty()) {
         ++failed;
         report.failures.push_back(
-          fmt::format("{}: {}: {}", plan.dist.local, describe(*p), failure));
+            fmt::format("{}: {}: {}", plan.dist.local, describe(*p), failure));
         continue;
       }
       auto input = fetch.stage(*p);
       by_input[input] = p;
-      inputs.push_back({input, p->component, util::http::join_url(options.mirror_url,
-                                                                   p->files.front().path)});
+      inputs.push_back(
+          {input, p->component, util::http::join_url(options.mirror_url, p->files.front().path)});
     }
     progress.finish();
     std::uint64_t generation = 0;
@@ -464,7 +464,7 @@ ImportReport import_mirror(repo::Session& session, const ImportMirrorOptions& gi
                            p.type == repo::RecordType::source ? "Sources" : "Packages");
       };
       auto result =
-        repo::include_inputs(session, options.farm + "/" + plan.dist.local, inputs, include);
+          repo::include_inputs(session, options.farm + "/" + plan.dist.local, inputs, include);
       for (const auto& f : result.failures) {
         const auto* p = by_input.at(f.input);
         report.failures.push_back(fmt::format("{}: {}: {}", plan.dist.local, describe(*p),

@@ -31,11 +31,11 @@ struct ImportMirrorOptions {
   // Sources); empty: all it lists. They narrow both a distribution made
   // from the Release and the indexes read into an existing one.
   std::vector<std::string> components, architectures;
-  bool udebs = true; // read the debian-installer indexes too
-  bool exact = false;         // also remove what the mirror no longer lists (a remote child's copy)
+  bool udebs = true;  // read the debian-installer indexes too
+  bool exact = false; // also remove what the mirror no longer lists (a remote child's copy)
   unsigned parallel = 4;
   long stall_timeout_seconds = 60; // a transfer that receives nothing this long is retried
-  std::string ca_file; // CAs for https; empty: the system's (or $PREPO_CA_CERT)
+  std::string ca_file;             // CAs for https; empty: the system's (or $PREPO_CA_CERT)
   std::uint64_t max_index_size = 1ull << 30; // decompressed, when the Release gives no size
   bool publish = true;
   std::string command;

@@ -17,8 +17,8 @@ namespace prepo::import {
 
 namespace {
 
-constexpr std::uint64_t max_control_size = 16ull << 20;  // a .dsc or .changes
-constexpr std::uint64_t max_package_size = 16ull << 30;  // a .deb of unknown size
+constexpr std::uint64_t max_control_size = 16ull << 20; // a .dsc or .changes
+constexpr std::uint64_t max_package_size = 16ull << 30; // a .deb of unknown size
 
 std::string lower(std::string s)
 {
@@ -97,23 +97,28 @@ repo::IncludeResult import_urls(repo::Session& session, const std::string& dist_
       // Nothing vouches for a lone .deb but the server: include reads it
       // whole and records exactly those bytes.
       session.progress().note(fmt::format(
-        "WARNING: {}: a lone package has no signature or checksum to verify; its bytes are "
-        "trusted as the server sends them",
-        url));
+          "WARNING: {}: a lone package has no signature or checksum to verify; its bytes are "
+          "trusted as the server sends them",
+          url));
       jobs.push_back({url, (dir / name).string(), max_package_size, "", false, {}});
     } else if (ext == ".dsc" || ext == ".changes") {
       const auto document = *fetcher.get(url, max_control_size);
       check_trusted(document, url, options, session.progress());
       const auto control =
-        repo::parse_source_control(document, url, ext == ".dsc" ? "dsc" : "changes");
+          repo::parse_source_control(document, url, ext == ".dsc" ? "dsc" : "changes");
       const auto base = url.substr(0, slash + 1);
       for (const auto& file : control.files) {
         if (file.checksums.sha256.empty()) {
-          throw util::Error("{}: no Checksums-Sha256 for {} (MD5 alone is too weak to trust)",
-                            url, file.name);
+          throw util::Error("{}: no Checksums-Sha256 for {} (MD5 alone is too weak to trust)", url,
+                            file.name);
         }
-        jobs.push_back({base + file.name, (dir / file.name).string(), file.checksums.size,
-                        file.checksums.sha256, false, {}, name});
+        jobs.push_back({base + file.name,
+                        (dir / file.name).string(),
+                        file.checksums.size,
+                        file.checksums.sha256,
+                        false,
+                        {},
+                        name});
       }
       if (ext == ".changes") {
         ListedDsc changes_dscs{dir, base, "", {}};
@@ -140,14 +145,14 @@ repo::IncludeResult import_urls(repo::Session& session, const std::string& dist_
     progress.start("fetching files", round.size());
     std::string failure;
     fetcher.download(
-      round,
-      [&](const util::http::DownloadJob& job) {
-        progress.advance();
-        if (!job.ok && failure.empty()) {
-          failure = fmt::format("{}: {}", job.url, job.error);
-        }
-      },
-      [](std::uint64_t) {});
+        round,
+        [&](const util::http::DownloadJob& job) {
+          progress.advance();
+          if (!job.ok && failure.empty()) {
+            failure = fmt::format("{}: {}", job.url, job.error);
+          }
+        },
+        [](std::uint64_t) {});
     progress.finish();
     if (!failure.empty()) {
       throw util::Error(failure);
@@ -158,7 +163,7 @@ repo::IncludeResult import_urls(repo::Session& session, const std::string& dist_
   for (const auto& dsc : listed_dscs) {
     // Its bytes were checked against the .changes's SHA256 as they arrived.
     const auto control = repo::parse_source_control(
-      util::read_file(dsc.dir / dsc.name, max_control_size), dsc.base_url + dsc.name, "dsc");
+        util::read_file(dsc.dir / dsc.name, max_control_size), dsc.base_url + dsc.name, "dsc");
     for (const auto& file : control.files) {
       const auto& sha = file.checksums.sha256;
       if (dsc.beside.contains(file.name) || session.store().holds(sha, file.checksums.size)) {
@@ -168,8 +173,12 @@ repo::IncludeResult import_urls(repo::Session& session, const std::string& dist_
         throw util::Error("{}{}: no Checksums-Sha256 for {} (MD5 alone is too weak to trust)",
                           dsc.base_url, dsc.name, file.name);
       }
-      dsc_jobs.push_back({dsc.base_url + file.name, (dsc.dir / file.name).string(),
-                          file.checksums.size, sha, false, {}});
+      dsc_jobs.push_back({dsc.base_url + file.name,
+                          (dsc.dir / file.name).string(),
+                          file.checksums.size,
+                          sha,
+                          false,
+                          {}});
     }
   }
   if (!dsc_jobs.empty()) {

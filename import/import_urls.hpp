@@ -16,7 +16,7 @@ struct ImportUrlsOptions {
   bool allow_unsigned = false;       // accept a .dsc/.changes nobody's signature vouches for
   unsigned parallel = 4;
   long stall_timeout_seconds = 60; // a transfer that receives nothing this long is retried
-  std::string ca_file; // CAs for https; empty: the system's (or $PREPO_CA_CERT)
+  std::string ca_file;             // CAs for https; empty: the system's (or $PREPO_CA_CERT)
   repo::IncludeOptions include;
 };
 

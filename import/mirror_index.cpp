@@ -22,7 +22,7 @@ struct Form {
 };
 // Best first: smallest transfer. .bz2 and .lzma are not read.
 constexpr Form forms[] = {
-  {".xz", util::Compression::xz}, {".gz", util::Compression::gzip}, {"", std::nullopt}};
+    {".xz", util::Compression::xz}, {".gz", util::Compression::gzip}, {"", std::nullopt}};
 
 std::string strip_compression(std::string_view path)
 {
@@ -208,8 +208,8 @@ std::string fetch_index(util::http::Fetcher& fetcher, const MirrorRelease& relea
     if (release.acquire_by_hash) {
       const auto dir = parent_of(path);
       if (!listed.sha256.empty()) {
-        urls.push_back(util::http::join_url(release.dist_url,
-                                            dir + "/by-hash/SHA256/" + listed.sha256));
+        urls.push_back(
+            util::http::join_url(release.dist_url, dir + "/by-hash/SHA256/" + listed.sha256));
       }
     }
     urls.push_back(util::http::join_url(release.dist_url, path));

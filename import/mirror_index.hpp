@@ -22,8 +22,8 @@ std::string local_component(std::string_view remote);
 
 // One index of a Release, without the compression suffix.
 struct IndexRef {
-  std::string path;      // "main/binary-amd64/Packages", "updates/main/source/Sources"
-  std::string component; // the local name: "main"
+  std::string path;         // "main/binary-amd64/Packages", "updates/main/source/Sources"
+  std::string component;    // the local name: "main"
   std::string architecture; // "amd64"; "source" for Sources
   repo::RecordType type = repo::RecordType::binary; // udeb for debian-installer
 };
@@ -48,7 +48,7 @@ struct RemoteFile {
 struct RemotePackage {
   repo::RecordType type = repo::RecordType::binary;
   std::string name, version, architecture, component;
-  std::string source; // the source package's name (a source package: its own)
+  std::string source;            // the source package's name (a source package: its own)
   std::vector<RemoteFile> files; // binaries: the package; sources: the .dsc first
 };
 

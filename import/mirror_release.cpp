@@ -140,8 +140,8 @@ MirrorRelease fetch_release(util::http::Fetcher& fetcher, const std::string& mir
         return util::gpg::verify_clearsigned(*inrelease, trust.keyrings);
       });
       if (!result.any_valid()) {
-        throw util::Error("{}/InRelease: no valid signature by a key in the keyring ({})",
-                          dist_url, result.describe());
+        throw util::Error("{}/InRelease: no valid signature by a key in the keyring ({})", dist_url,
+                          result.describe());
       }
       text = std::move(result.signed_text);
       signer = result.valid_fingerprint();

@@ -25,8 +25,8 @@ void refresh_remote_child(repo::Session& session, const repo::Farm& child,
   options.command = command;
   options.parallel = fetch.parallel;
   options.stall_timeout_seconds = fetch.stall_timeout_seconds;
-  session.progress().note(fmt::format("fetching the current state of {} ({})", child.name,
-                                      child.remote));
+  session.progress().note(
+      fmt::format("fetching the current state of {} ({})", child.name, child.remote));
   auto report = import_mirror(session, options);
   if (!report.failures.empty()) {
     throw util::Error("remote child {} ({}): {} package(s) could not be fetched, first: {}",
@@ -42,8 +42,8 @@ std::string remote_farm_name(const std::string& url)
   auto start = url.rfind('/', end);
   auto name = url.substr(start + 1, end - start);
   if (url.find("://") == std::string::npos || !repo::is_valid_simple_name(name)) {
-    throw util::Error("--from {}: cannot name the remote farm after '{}'; give --child-name",
-                      url, name);
+    throw util::Error("--from {}: cannot name the remote farm after '{}'; give --child-name", url,
+                      name);
   }
   return name;
 }

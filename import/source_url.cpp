@@ -48,8 +48,8 @@ void check_source_url(std::string_view url, std::string_view what)
   const auto shown = std::string(url.substr(0, start)) + std::string(user) + ":***@" +
                      std::string(url.substr(start + authority.size() - host.size()));
   // The host alone, without a port: what a netrc "machine" line names.
-  const auto machine = host.starts_with('[') ? host.substr(0, host.find(']') + 1)
-                                             : host.substr(0, host.find(':'));
+  const auto machine =
+      host.starts_with('[') ? host.substr(0, host.find(']') + 1) : host.substr(0, host.find(':'));
   throw util::Error("{}{}: a password in the URL would be recorded in conf/, the generations and "
                     "each package's origin; put it in ~/.netrc (or the file $PREPO_NETRC names) "
                     "instead: machine {} login {} password ...",

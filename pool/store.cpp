@@ -82,8 +82,8 @@ void ContentStore::adopt_staged(const fs::path& staged, std::string_view sha256)
     fs::rename(staged, target, ec);
   }
   if (ec) {
-    throw util::Error("{}: cannot move into the store as {}: {}", staged.string(),
-                      target.string(), ec.message());
+    throw util::Error("{}: cannot move into the store as {}: {}", staged.string(), target.string(),
+                      ec.message());
   }
 }
 
@@ -113,14 +113,12 @@ void ContentStore::for_each_object(const std::function<void(const std::string&)>
 }
 
 std::string clash_message(std::string_view input, std::string_view pool_path,
-                          std::string_view pool_sha256, std::string_view new_sha256,
-                          bool retired)
+                          std::string_view pool_sha256, std::string_view new_sha256, bool retired)
 {
-  return fmt::format("{}: {} {} with other bytes (pool SHA256 {}, this file SHA256 {}); {}",
-                     input, pool_path,
-                     retired ? "was published before (a name keeps its bytes after gc)"
-                             : "is already in the pool",
-                     pool_sha256, new_sha256, clash_advice);
+  return fmt::format(
+      "{}: {} {} with other bytes (pool SHA256 {}, this file SHA256 {}); {}", input, pool_path,
+      retired ? "was published before (a name keeps its bytes after gc)" : "is already in the pool",
+      pool_sha256, new_sha256, clash_advice);
 }
 
 std::string sibling_clash_message(std::string_view input, std::string_view other_path,

@@ -64,7 +64,7 @@ private:
 // The ways out of a clash that clash_message names, as include offers them
 // (import-mirror offers its own and puts them in their place).
 inline constexpr std::string_view clash_advice =
-  "give it a new version, add a version flavor, or include it with --replace";
+    "give it a new version, add a version flavor, or include it with --replace";
 
 // The error for a second, different file under a name the pool already
 // holds, or held before gc dropped it (`retired`): names the file, both

@@ -27,8 +27,7 @@ struct Checker {
   pool::ContentStore store{reader.root.store_dir()};
   std::map<std::string, std::expected<std::string, std::string>> public_keys{}; // by SignWith
 
-  template <typename... Args>
-  void problem(fmt::format_string<Args...> f, Args&&... args)
+  template <typename... Args> void problem(fmt::format_string<Args...> f, Args&&... args)
   {
     report.problems.push_back(fmt::format(f, std::forward<Args>(args)...));
   }
@@ -89,9 +88,9 @@ struct Checker {
       if (farm.remote.empty() &&
           (state.publish_wanted > state.published || state.current > state.published)) {
         report.notes.push_back(fmt::format(
-          "farm {}: generation {} is not published yet (published: {}); 'prepo publish {}' or "
-          "the next command publishes it",
-          farm.name, state.current, state.published, farm.name));
+            "farm {}: generation {} is not published yet (published: {}); 'prepo publish {}' or "
+            "the next command publishes it",
+            farm.name, state.current, state.published, farm.name));
       }
       // Stored pool references must equal the recomputed ones.
       std::size_t stored = 0;
@@ -102,8 +101,8 @@ struct Checker {
           problem("farm {}: {} is counted but no slot or kept generation holds it", farm.name,
                   path);
         } else if (it->second.second != ref.refcount) {
-          problem("farm {}: {} has reference count {}, expected {}", farm.name, path,
-                  ref.refcount, it->second.second);
+          problem("farm {}: {} has reference count {}, expected {}", farm.name, path, ref.refcount,
+                  it->second.second);
         }
         object_refs[ref.sha256] += 1;
         check_pool_file(farm.name, path, ref.sha256);
@@ -130,7 +129,8 @@ struct Checker {
   void check_pool_file(const std::string& farm, std::string_view path, const std::string& sha)
   {
     const auto file = reader.root.farm_dir(farm) / std::string(path);
-    struct stat pool_st{}, store_st{};
+    struct stat pool_st {
+    }, store_st{};
     if (::stat(file.c_str(), &pool_st) != 0) {
       return;
     }
@@ -246,7 +246,7 @@ struct Checker {
           continue;
         }
         const auto file =
-          by_hash_path(current, entry.path, util::HashKind::sha256, entry.checksums.sha256);
+            by_hash_path(current, entry.path, util::HashKind::sha256, entry.checksums.sha256);
         if (auto text = util::read_file_if_exists(file)) {
           check_index_files(farm, file, *text, name == "Sources", true);
         }
@@ -373,8 +373,7 @@ struct Checker {
         for (auto line : value_lines(stanza.get("Checksums-Sha256").value_or(""))) {
           auto w = words(line);
           if (w.size() == 3) {
-            files.emplace_back(dir + "/" + std::string(w[2]), std::string(w[1]),
-                               std::string(w[0]));
+            files.emplace_back(dir + "/" + std::string(w[2]), std::string(w[1]), std::string(w[0]));
           }
         }
       } else {
@@ -408,7 +407,7 @@ struct Checker {
     auto pending = txn.pending_unlinks();
     if (!pending.empty()) {
       report.notes.push_back(fmt::format(
-        "{} unreferenced files wait to be unlinked by the next writing command", pending.size()));
+          "{} unreferenced files wait to be unlinked by the next writing command", pending.size()));
     }
     // Objects no record knows: a command killed between storing files and
     // committing leaves them. Harmless, so a note; a writer running now

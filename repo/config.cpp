@@ -142,9 +142,10 @@ std::string stanza_source(const std::string& file, std::size_t index)
 
 Farm parse_farm(const Stanza& stanza, const std::string& source)
 {
-  require_known_fields(stanza, {"Farm", "Description", "Visibility", "Keep-Generations", "Children", "Remote",
-                       "Keyring"},
-                       source);
+  require_known_fields(
+      stanza,
+      {"Farm", "Description", "Visibility", "Keep-Generations", "Children", "Remote", "Keyring"},
+      source);
   Farm farm;
   farm.name = std::string(stanza.require("Farm", source));
   require_simple_name(farm.name, "farm", source);
@@ -342,7 +343,8 @@ std::string edit_children(std::string_view text, const std::string& farm,
   std::size_t pos = 0;
   while (pos < text.size()) {
     auto end = text.find('\n', pos);
-    auto line = text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    auto line =
+        text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
     pos = end == std::string_view::npos ? text.size() : end + 1;
     const bool continuation = !line.empty() && (line[0] == ' ' || line[0] == '\t');
     if (skipping && continuation) {
@@ -399,8 +401,8 @@ void Config::save(const Root& root) const
   // What was loaded stays as the user wrote it (comments, order, spelling);
   // what was added since is appended.
   std::string farms = farms_text_.empty()
-                        ? std::string("# Farms, one stanza each (see docs/configuration.md).\n")
-                        : farms_text_;
+                          ? std::string("# Farms, one stanza each (see docs/configuration.md).\n")
+                          : farms_text_;
   for (const auto& name : edited_farms_) {
     const auto& children = find_farm(name)->children;
     farms = edit_children(farms, name,
@@ -419,9 +421,9 @@ void Config::save(const Root& root) const
 std::string Config::distributions_text() const
 {
   std::string dists =
-    dists_text_.empty()
-      ? std::string("# Distributions, one stanza each (see docs/configuration.md).\n")
-      : dists_text_;
+      dists_text_.empty()
+          ? std::string("# Distributions, one stanza each (see docs/configuration.md).\n")
+          : dists_text_;
   for (auto i = loaded_dists_; i < distributions_.size(); ++i) {
     dists += (dists.ends_with("\n") ? "\n" : "\n\n") + distributions_[i].to_text();
   }

@@ -10,10 +10,9 @@ namespace lmdb = util::lmdb;
 namespace {
 
 constexpr std::string_view schema_version = "2";
-constexpr const char* table_names[] = {"records", "recordrefs", "slots",   "farms",
-                                       "generations", "poolrefs", "objects", "pending",
-                                       "published",   "chunks",   "meta",    "origins",
-                                       "imports", "retired"};
+constexpr const char* table_names[] = {
+    "records", "recordrefs", "slots",  "farms", "generations", "poolrefs", "objects",
+    "pending", "published",  "chunks", "meta",  "origins",     "imports",  "retired"};
 
 std::string key2(std::string_view a, std::string_view b)
 {
@@ -209,7 +208,7 @@ void Database::create(const Root& root)
 }
 
 Database::Database(const Root& root, bool read_only)
-  : env_(root.db_dir(), lmdb::Env::Options{.read_only = read_only})
+    : env_(root.db_dir(), lmdb::Env::Options{.read_only = read_only})
 {
 }
 
@@ -433,8 +432,8 @@ void DbTxn::delete_pool_ref(std::string_view farm, std::string_view path)
   txn_.del(poolrefs_, key2(farm, path));
 }
 
-void DbTxn::for_each_pool_ref(
-  std::string_view farm, const std::function<bool(std::string_view, const PoolRef&)>& fn) const
+void DbTxn::for_each_pool_ref(std::string_view farm,
+                              const std::function<bool(std::string_view, const PoolRef&)>& fn) const
 {
   const auto base = std::string(farm) + '\0';
   lmdb::for_each_prefix(txn_, poolrefs_, base, [&](std::string_view key, std::string_view value) {
@@ -446,8 +445,7 @@ void DbTxn::for_each_pool_ref(
   });
 }
 
-std::optional<DbTxn::PoolName> DbTxn::pool_name(std::string_view farm,
-                                                std::string_view path) const
+std::optional<DbTxn::PoolName> DbTxn::pool_name(std::string_view farm, std::string_view path) const
 {
   if (auto ref = pool_ref(farm, path)) {
     return PoolName{std::move(ref->sha256), false};
@@ -458,8 +456,7 @@ std::optional<DbTxn::PoolName> DbTxn::pool_name(std::string_view farm,
   return std::nullopt;
 }
 
-void DbTxn::retire_pool_name(std::string_view farm, std::string_view path,
-                             std::string_view sha256)
+void DbTxn::retire_pool_name(std::string_view farm, std::string_view path, std::string_view sha256)
 {
   txn_.put(retired_, key2(farm, path), sha256);
 }
@@ -538,8 +535,8 @@ std::optional<util::CompressedChunk> DbTxn::chunk(util::Compression c, std::stri
   return util::deserialize_chunk(decode_refcounted(*value, "chunk").second);
 }
 
-void DbTxn::ref_chunk(util::Compression c, std::string_view key,
-                      const util::CompressedChunk* chunk, std::int64_t delta)
+void DbTxn::ref_chunk(util::Compression c, std::string_view key, const util::CompressedChunk* chunk,
+                      std::int64_t delta)
 {
   const auto db_key = key2(util::extension(c), key);
   auto value = txn_.get(chunks_, db_key);

@@ -78,8 +78,8 @@ struct Origin {
 // mirror's verified Release is the same and the farm has not changed since,
 // a rerun has nothing to do and need not read the indexes.
 struct ImportMark {
-  std::string source;         // mirror URL NUL remote dist
-  std::string release_sha256; // of the verified Release text
+  std::string source;           // mirror URL NUL remote dist
+  std::string release_sha256;   // of the verified Release text
   std::uint64_t generation = 0; // the farm's generation after that import
   // The distribution's slots then, which a rerun reports as held: counting
   // them again would map most of the database file into the process (its
@@ -205,8 +205,8 @@ public:
 
 private:
   util::lmdb::Txn txn_;
-  util::lmdb::Dbi records_, recordrefs_, slots_, farms_, generations_, poolrefs_, objects_, pending_,
-    published_, chunks_, meta_, origins_, imports_, retired_;
+  util::lmdb::Dbi records_, recordrefs_, slots_, farms_, generations_, poolrefs_, objects_,
+      pending_, published_, chunks_, meta_, origins_, imports_, retired_;
 };
 
 } // namespace prepo::repo

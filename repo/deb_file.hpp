@@ -17,11 +17,11 @@ std::string_view extension(BinaryKind kind); // "deb", "udeb", "ddeb"
 struct BinaryPackage {
   std::filesystem::path path; // where it was read from
   BinaryKind kind = BinaryKind::deb;
-  Stanza control;             // DEBIAN/control as written
-  util::Checksums checksums;  // of the whole file
-  std::string name() const;          // Package
-  std::string version() const;       // Version
-  std::string architecture() const;  // Architecture
+  Stanza control;                   // DEBIAN/control as written
+  util::Checksums checksums;        // of the whole file
+  std::string name() const;         // Package
+  std::string version() const;      // Version
+  std::string architecture() const; // Architecture
   // Source name and version: from "Source: name (version)" or Package/Version.
   std::string source_name() const;
   std::string source_version() const;

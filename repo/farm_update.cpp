@@ -8,7 +8,7 @@
 namespace prepo::repo {
 
 FarmUpdate::FarmUpdate(DbTxn& txn, const Farm& farm, std::string command)
-  : txn_(txn), farm_(farm), command_(std::move(command))
+    : txn_(txn), farm_(farm), command_(std::move(command))
 {
 }
 

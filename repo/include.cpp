@@ -89,8 +89,8 @@ std::string choose_component(const Distribution& dist, const IncludeOptions& opt
   const std::string_view input = task.path;
   if (!task.component.empty()) {
     if (!dist.has_component(task.component)) {
-      throw util::Error("{}: component '{}' is not in {} (components: {})", input,
-                        task.component, dist.full_name(), fmt::join(dist.components, ", "));
+      throw util::Error("{}: component '{}' is not in {} (components: {})", input, task.component,
+                        dist.full_name(), fmt::join(dist.components, ", "));
     }
     return task.component;
   }
@@ -246,7 +246,7 @@ std::vector<Task> plan_tasks(const std::vector<IncludeInput>& given)
         const fs::path path = fs::path(input).parent_path() / file.name;
         if (is_binary(path) || lower_extension(path) == ".dsc") {
           tasks.push_back(
-            {path.string(), file.section, component, origin.empty() ? "" : base + file.name});
+              {path.string(), file.section, component, origin.empty() ? "" : base + file.name});
           any = true;
         }
       }
@@ -329,7 +329,7 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
   Staging staging{session.store(), batch, !options.move};
   IncludeResult result;
   auto prepared =
-    prepare_all(plan_tasks(inputs), dist, options, staging, progress, result.failures);
+      prepare_all(plan_tasks(inputs), dist, options, staging, progress, result.failures);
   util::release_free_memory(); // the readers' buffers
 
   DbTxn txn(session.db(), util::lmdb::Txn::Mode::write);
@@ -361,8 +361,8 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
     auto existing = update.current(dist.codename, p.slot);
     if (existing && *existing == id) {
       if (!options.keep_going) {
-        progress.note(fmt::format("{}: already in {} with the same bytes, nothing to do",
-                                  p.shown(), dist.full_name()));
+        progress.note(fmt::format("{}: already in {} with the same bytes, nothing to do", p.shown(),
+                                  dist.full_name()));
       }
       ++result.unchanged;
       batch_slots.emplace(p.slot, &p);
@@ -385,8 +385,8 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
       }
       if (auto clash = find_pool_name_clash(txn, dist, p.record.component, file)) {
         if (!clash->same_path) {
-          throw util::Error(pool::sibling_clash_message(p.shown(), clash->path,
-                                                        clash->held.sha256, file.sha256));
+          throw util::Error(
+              pool::sibling_clash_message(p.shown(), clash->path, clash->held.sha256, file.sha256));
         }
         if (!options.replace) {
           throw util::Error(pool::clash_message(p.shown(), file.pool_path, clash->held.sha256,
@@ -508,7 +508,7 @@ IncludeResult record_inputs(Session& session, const std::string& dist_name,
   util::release_free_memory();
   if (options.publish && change.generation != 0) {
     head_start =
-      std::make_unique<IndexHeadStart>(txn, session.config(), farm.name, change.generation);
+        std::make_unique<IndexHeadStart>(txn, session.config(), farm.name, change.generation);
   }
 
   if (flushed.valid()) {

@@ -13,16 +13,16 @@
 namespace prepo::repo {
 
 struct IncludeOptions {
-  std::string component;       // empty: from the Section's "component/" prefix, else the first
-  bool replace = false;        // allow other bytes under a pool name already taken
+  std::string component; // empty: from the Section's "component/" prefix, else the first
+  bool replace = false;  // allow other bytes under a pool name already taken
   bool allow_downgrade = false;
-  bool move = false;           // take the input files over: link instead of copy, remove them after
+  bool move = false; // take the input files over: link instead of copy, remove them after
   // With move: the inputs are the caller's own files (import's downloads),
   // which nobody else writes, so the bytes hashed while reading them are the
   // bytes stored, and they are renamed into the store without a second read.
   bool private_inputs = false;
   bool publish = true;
-  std::string command;         // recorded in the generation
+  std::string command; // recorded in the generation
   // Report an input that fails (unreadable, a clash, a downgrade) in
   // IncludeResult::failures and record the others, instead of refusing all.
   bool keep_going = false;
@@ -54,9 +54,9 @@ struct IncludeResult {
 // `inputs` are file names as the user gave them (plain strings: a batch of
 // 10,000 fs::path objects would cost megabytes of parsed components).
 IncludeResult include_files(Session& session, const std::string& dist_name,
-                            const std::vector<std::string>& inputs,
-                            const IncludeOptions& options);
+                            const std::vector<std::string>& inputs, const IncludeOptions& options);
 IncludeResult include_inputs(Session& session, const std::string& dist_name,
-                             const std::vector<IncludeInput>& inputs, const IncludeOptions& options);
+                             const std::vector<IncludeInput>& inputs,
+                             const IncludeOptions& options);
 
 } // namespace prepo::repo

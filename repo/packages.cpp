@@ -26,8 +26,8 @@ std::vector<ListedPackage> list_packages(Reader& reader, const std::string& dist
     if (!record) {
       throw util::Error("database: {}: record {} is missing", dist_name, id);
     }
-    out.push_back({slot.name, record->version, slot.architecture, slot.component, slot.type,
-                   txn.origin(id)});
+    out.push_back(
+        {slot.name, record->version, slot.architecture, slot.component, slot.type, txn.origin(id)});
     return true;
   });
   std::sort(out.begin(), out.end(), [](const ListedPackage& a, const ListedPackage& b) {

@@ -33,7 +33,7 @@ void install_text(const Root& root, std::string_view text)
 
 PendingDistributions::PendingDistributions(const Root& root, Database& db, const Config& config,
                                            const std::string& farm)
-  : root_(root), text_(config.distributions_text())
+    : root_(root), text_(config.distributions_text())
 {
   // Flushed before the transaction: a commit must never find it missing.
   util::write_file_atomic(root_.pending_distributions_file(),
@@ -75,7 +75,7 @@ bool finish_pending_distributions(const Root& root, Database& db)
       farm = std::string(rest.substr(0, space));
       const auto number = rest.substr(space + 12);
       const auto [end, ec] =
-        std::from_chars(number.data(), number.data() + number.size(), generation);
+          std::from_chars(number.data(), number.data() + number.size(), generation);
       readable = ec == std::errc() && end == number.data() + number.size() && !farm.empty();
     }
   }

@@ -84,8 +84,8 @@ std::string unique_directory_name(const fs::path& dists, const std::string& dist
   return name;
 }
 
-void link_by_hash(const fs::path& dir, const std::string& entry_path,
-                  const util::Checksums& sums, const fs::path& source)
+void link_by_hash(const fs::path& dir, const std::string& entry_path, const util::Checksums& sums,
+                  const fs::path& source)
 {
   for (auto kind : util::all_hash_kinds) {
     const auto target = by_hash_path(dir, entry_path, kind, sums.get(kind));
@@ -101,8 +101,8 @@ void link_by_hash(const fs::path& dir, const std::string& entry_path,
 class DistPublisher {
 public:
   DistPublisher(Session& session, const Distribution& dist, DbTxn& txn, std::uint64_t generation)
-    : session_(session), dist_(dist), txn_(txn), generation_(generation),
-      dists_dir_(session.root().farm_dir(dist.farm) / "dists")
+      : session_(session), dist_(dist), txn_(txn), generation_(generation),
+        dists_dir_(session.root().farm_dir(dist.farm) / "dists")
   {
   }
 
@@ -112,15 +112,15 @@ public:
   {
     util::make_dirs(dists_dir_);
     const auto name = unique_directory_name(
-      dists_dir_, dist_.codename, generation_,
-      previous && !previous->directories.empty() ? previous->directories.front() : "");
+        dists_dir_, dist_.codename, generation_,
+        previous && !previous->directories.empty() ? previous->directories.front() : "");
     const auto tmp = dists_dir_ / (".tmp-" + name);
     fs::remove_all(tmp);
     util::make_dirs(tmp);
     const auto previous_dir =
-      previous && !previous->directories.empty()
-        ? std::optional<fs::path>(dists_dir_ / previous->directories.front())
-        : std::nullopt;
+        previous && !previous->directories.empty()
+            ? std::optional<fs::path>(dists_dir_ / previous->directories.front())
+            : std::nullopt;
 
     ReleaseFields fields = release_fields();
     PublishedDist info;
@@ -200,8 +200,9 @@ public:
       // InRelease last: it is what apt reads first.
       util::write_file_atomic(tmp / "InRelease", inline_signed, util::Durability::no_flush);
     } else {
-      session_.progress().note(fmt::format(
-        "{}: published unsigned (no SignWith): apt needs [trusted=yes] for it", dist_.full_name()));
+      session_.progress().note(
+          fmt::format("{}: published unsigned (no SignWith): apt needs [trusted=yes] for it",
+                      dist_.full_name()));
     }
 
     // Durable and complete under its final name; not current until
@@ -268,8 +269,8 @@ using PoolLink = std::pair<std::string, std::string>;
 // Pool links for everything the generations since the last publish added
 // (every file, with `all`). Only collected here: the transaction is not
 // shared across threads, and the linking runs beside index compression.
-std::vector<PoolLink> new_pool_links(const DbTxn& txn, const std::string& farm,
-                                     Session& session, const FarmState& state, bool all)
+std::vector<PoolLink> new_pool_links(const DbTxn& txn, const std::string& farm, Session& session,
+                                     const FarmState& state, bool all)
 {
   std::vector<PoolLink> links;
   auto link_record = [&](std::string_view id) {
@@ -316,28 +317,28 @@ std::vector<PoolLink> new_pool_links(const DbTxn& txn, const std::string& farm,
 class PoolLinker {
 public:
   PoolLinker(const pool::ContentStore& store, fs::path farm_dir, std::vector<PoolLink> links)
-    : links_(std::move(links)), linked_(linked_promise_.get_future()),
-      done_(std::async(std::launch::async, [this, &store, farm_dir] {
-        try {
-          // Half the cores: threads creating directories in one parent
-          // spin on its lock, in the CPU time that compression needs.
-          util::parallel_for(links_.size(), std::max(1u, util::default_threads() / 2),
-                             [&](std::size_t i) {
-                               store.link_into(links_[i].first, farm_dir / links_[i].second);
-                             });
-          linked_promise_.set_value();
-        } catch (...) {
-          linked_promise_.set_exception(std::current_exception());
-          return;
-        }
-        if (!links_.empty()) {
+      : links_(std::move(links)), linked_(linked_promise_.get_future()),
+        done_(std::async(std::launch::async, [this, &store, farm_dir] {
           try {
-            util::sync_filesystem(farm_dir);
-          } catch (const util::Error&) {
-            // Only a head start: the publish's own syncfs reports failures.
+            // Half the cores: threads creating directories in one parent
+            // spin on its lock, in the CPU time that compression needs.
+            util::parallel_for(links_.size(), std::max(1u, util::default_threads() / 2),
+                               [&](std::size_t i) {
+                                 store.link_into(links_[i].first, farm_dir / links_[i].second);
+                               });
+            linked_promise_.set_value();
+          } catch (...) {
+            linked_promise_.set_exception(std::current_exception());
+            return;
           }
-        }
-      }))
+          if (!links_.empty()) {
+            try {
+              util::sync_filesystem(farm_dir);
+            } catch (const util::Error&) {
+              // Only a head start: the publish's own syncfs reports failures.
+            }
+          }
+        }))
   {
   }
   PoolLinker(const PoolLinker&) = delete;
@@ -437,9 +438,9 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
   }
 
   progress.start("listing new pool files", 0);
-  PoolLinker linker(session.store(), session.root().farm_dir(farm_name),
-                    new_pool_links(txn, farm_name, session, state,
-                                   options.force || !state.ever_published));
+  PoolLinker linker(
+      session.store(), session.root().farm_dir(farm_name),
+      new_pool_links(txn, farm_name, session, state, options.force || !state.ever_published));
   // The records read for the list need not stay mapped while a head start
   // still holds its plans and chunks.
   session.db().env().release_mapped_pages();
@@ -498,8 +499,8 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
   // while the indexes are compressed and written.
   session.db().env().release_mapped_pages();
   progress.finish();
-  auto compressed =
-    compress_chunks(txn, changed, progress, early ? std::move(early->compressed) : CompressedChunks{});
+  auto compressed = compress_chunks(txn, changed, progress,
+                                    early ? std::move(early->compressed) : CompressedChunks{});
   early.reset();
   // Every pool file exists before any index that lists it is written.
   progress.start("linking pool files", 0);

@@ -57,7 +57,8 @@ DirectoryName parse_directory_name(std::string_view name);
 std::filesystem::path by_hash_path(const std::filesystem::path& dir, std::string_view entry_path,
                                    util::HashKind kind, std::string_view digest);
 
-PublishResult publish_farm(Session& session, const std::string& farm, const PublishOptions& options);
+PublishResult publish_farm(Session& session, const std::string& farm,
+                           const PublishOptions& options);
 
 // For commands that committed a change and then publish it: a failure says
 // that the change is recorded and how to publish it once fixed.

@@ -51,7 +51,7 @@ RecordView view_record(std::string_view encoded)
   if (r.u8() != 1) {
     throw util::Error("database: record of an unknown encoding version");
   }
-  r.u8(); // type
+  r.u8();  // type
   r.str(); // name
   RecordView view;
   view.version = r.str();

@@ -53,8 +53,8 @@ std::optional<std::time_t> parse_release_date(std::string_view text)
   }
   int day = 0, year = 0, hour = 0, minute = 0, second = 0;
   char month[4] = {}, zone[8] = {};
-  if (std::sscanf(s.c_str(), " %d %3s %d %d:%d:%d %7s", &day, month, &year, &hour, &minute,
-                  &second, zone) < 6) {
+  if (std::sscanf(s.c_str(), " %d %3s %d %d:%d:%d %7s", &day, month, &year, &hour, &minute, &second,
+                  zone) < 6) {
     return std::nullopt;
   }
   std::tm tm{};

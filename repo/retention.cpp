@@ -34,7 +34,8 @@ std::uint64_t window_start(const FarmState& state, std::uint64_t keep)
 std::size_t directories_staying(const PublishedDist& info, std::uint64_t start)
 {
   std::size_t n = info.directories.empty() ? 0 : 1;
-  while (n < info.directories.size() && parse_directory_name(info.directories[n - 1]).generation >= start) {
+  while (n < info.directories.size() &&
+         parse_directory_name(info.directories[n - 1]).generation >= start) {
     ++n;
   }
   return n;

@@ -53,7 +53,6 @@ RetentionResult apply_retention(Session& session, const std::vector<std::string>
 void complete_change(Session& session, const std::string& farm, std::uint64_t generation,
                      bool publish, IndexHeadStart* head_start = nullptr);
 
-
 // The oldest generation an older retained directory (not a current one) of
 // `farm`'s distributions shows, or `current` if none does. A current
 // directory shows what its distribution's slots hold at the published

@@ -10,9 +10,9 @@
 namespace prepo::repo {
 
 Session::Session(Root root, const Options& options, util::Progress& progress)
-  : root_(std::move(root)), db_(std::make_unique<Database>(root_, false)),
-    lock_(root_.lock_file(), options.lock_timeout, options.on_wait),
-    config_(Config::load(root_)), store_(root_.store_dir()), progress_(progress)
+    : root_(std::move(root)), db_(std::make_unique<Database>(root_, false)),
+      lock_(root_.lock_file(), options.lock_timeout, options.on_wait), config_(Config::load(root_)),
+      store_(root_.store_dir()), progress_(progress)
 {
   // A distribution a killed import added: it comes with its packages or not at all.
   if (finish_pending_distributions(root_, *db_)) {
@@ -85,9 +85,6 @@ void Session::finish_interrupted_publishes()
   }
 }
 
-Reader::Reader(Root r)
-  : root(std::move(r)), config(Config::load(root)), db(root, true)
-{
-}
+Reader::Reader(Root r) : root(std::move(r)), config(Config::load(root)), db(root, true) {}
 
 } // namespace prepo::repo

@@ -24,8 +24,8 @@ struct ListedFile {
 
 struct SourceControl {
   std::filesystem::path path;
-  std::string raw;           // the file's exact bytes
-  Stanza stanza;             // the signed body, parsed
+  std::string raw; // the file's exact bytes
+  Stanza stanza;   // the signed body, parsed
   bool was_signed = false;
   util::Checksums checksums; // of the file itself
   std::vector<ListedFile> files;

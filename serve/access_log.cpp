@@ -53,8 +53,9 @@ void format_combined(const AccessEntry& e, std::string& out)
   append_escaped(out, e.remote);
   out += " - ";
   append_escaped(out, e.user);
-  fmt::format_to(std::back_inserter(out), " [{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000] \"", tm.tm_mday,
-                 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  fmt::format_to(std::back_inserter(out), " [{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000] \"",
+                 tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                 tm.tm_sec);
   if (e.method.empty()) {
     out += '-'; // nothing parsable arrived (a header too large, a timeout)
   } else {

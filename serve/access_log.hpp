@@ -1,6 +1,7 @@
 // The access log in the combined log format (Apache's and nginx's default),
 // so the usual log tools read it:
-//   127.0.0.1 - alice [21/Nov/2026:12:00:00 +0000] "GET /alice/dists/skaro/InRelease HTTP/1.1" 200 1234 "-" "Debian APT-HTTP/1.3 (2.6.1)"
+//   127.0.0.1 - alice [21/Nov/2026:12:00:00 +0000] "GET /alice/dists/skaro/InRelease HTTP/1.1" 200
+//   1234 "-" "Debian APT-HTTP/1.3 (2.6.1)"
 // The user field is the token name when a token opened the request, else
 // '-'; secrets and Authorization headers are never written. Bytes from the
 // client are escaped (\xNN, \") so a request cannot forge log lines.

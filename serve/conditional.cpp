@@ -11,7 +11,8 @@ namespace prepo::serve {
 
 namespace {
 
-constexpr std::array<std::string_view, 7> day_names{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+constexpr std::array<std::string_view, 7> day_names{"Sun", "Mon", "Tue", "Wed",
+                                                    "Thu", "Fri", "Sat"};
 constexpr std::array<std::string_view, 12> month_names{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
@@ -177,7 +178,8 @@ Precondition evaluate_preconditions(const RequestConditions& request, std::strin
       return Precondition::failed;
     }
   } else if (!request.if_unmodified_since.empty()) {
-    if (const auto date = parse_http_date(request.if_unmodified_since); date && mtime_seconds > *date) {
+    if (const auto date = parse_http_date(request.if_unmodified_since);
+        date && mtime_seconds > *date) {
       return Precondition::failed;
     }
   }
@@ -187,7 +189,8 @@ Precondition evaluate_preconditions(const RequestConditions& request, std::strin
     }
   } else if (!request.if_modified_since.empty()) {
     // An invalid date is ignored (RFC 9110 13.1.3).
-    if (const auto date = parse_http_date(request.if_modified_since); date && mtime_seconds <= *date) {
+    if (const auto date = parse_http_date(request.if_modified_since);
+        date && mtime_seconds <= *date) {
       return Precondition::not_modified;
     }
   }

@@ -72,14 +72,15 @@ constexpr std::size_t tls_chunk_size = 64 * 1024;
 constexpr std::uint64_t send_slice = 4 * 1024 * 1024;
 
 template <class Stream>
-class Connection final : public ConnectionBase, public std::enable_shared_from_this<Connection<Stream>> {
+class Connection final : public ConnectionBase,
+                         public std::enable_shared_from_this<Connection<Stream>> {
   static constexpr bool is_tls = std::is_same_v<Stream, TlsStream>;
 
 public:
   Connection(Worker& worker, Stream stream, std::shared_ptr<asio::ssl::context> tls,
              const HandlerOptions& options)
-    : worker_(worker), stream_(std::move(stream)), tls_(std::move(tls)), timer_(worker.io),
-      handler_(options)
+      : worker_(worker), stream_(std::move(stream)), tls_(std::move(tls)), timer_(worker.io),
+        handler_(options)
   {
     worker_.add(this);
   }
@@ -102,14 +103,15 @@ public:
     wait_timer();
     if constexpr (is_tls) {
       state_ = State::reading;
-      stream_.async_handshake(asio::ssl::stream_base::server,
-                              [self = this->shared_from_this()](const boost::system::error_code& ec) {
-                                if (ec) {
-                                  return self->close();
-                                }
-                                self->state_ = State::idle;
-                                self->read();
-                              });
+      stream_.async_handshake(
+          asio::ssl::stream_base::server,
+          [self = this->shared_from_this()](const boost::system::error_code& ec) {
+            if (ec) {
+              return self->close();
+            }
+            self->state_ = State::idle;
+            self->read();
+          });
     } else {
       read();
     }
@@ -146,7 +148,8 @@ private:
         return;
       }
       if (Clock::now() >= self->deadline_) {
-        return self->close(); // too slow: a head, a handshake, an idle keep-alive or a stalled write
+        return self
+            ->close(); // too slow: a head, a handshake, an idle keep-alive or a stalled write
       }
       self->wait_timer();
     });
@@ -160,9 +163,11 @@ private:
     if (buffer_.size() == buffer_.max_size()) {
       return fail(431);
     }
-    stream_.async_read_some(buffer_.prepare(buffer_.max_size() - buffer_.size()),
-                            [self = this->shared_from_this()](const boost::system::error_code& ec,
-                                                              std::size_t n) { self->on_read(ec, n); });
+    stream_.async_read_some(
+        buffer_.prepare(buffer_.max_size() - buffer_.size()),
+        [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+          self->on_read(ec, n);
+        });
   }
 
   void on_read(const boost::system::error_code& ec, std::size_t n)
@@ -240,8 +245,8 @@ private:
       ssize_t n = 0;
       if (header_sent_ < response_.header.size()) {
         const int more = parts.empty() ? 0 : MSG_MORE;
-        n = ::send(fd, response_.header.data() + header_sent_, response_.header.size() - header_sent_,
-                   MSG_NOSIGNAL | more);
+        n = ::send(fd, response_.header.data() + header_sent_,
+                   response_.header.size() - header_sent_, MSG_NOSIGNAL | more);
         if (n > 0) {
           header_sent_ += static_cast<std::size_t>(n);
         }
@@ -250,7 +255,8 @@ private:
         const auto left = p.length - part_sent_;
         if (p.from_file) {
           off_t offset = static_cast<off_t>(p.offset + part_sent_);
-          n = ::sendfile(fd, response_.file.get(), &offset, std::min<std::uint64_t>(left, send_slice));
+          n = ::sendfile(fd, response_.file.get(), &offset,
+                         std::min<std::uint64_t>(left, send_slice));
           if (n == 0) {
             return close(); // the file is shorter than when we looked: cut the response
           }
@@ -274,14 +280,15 @@ private:
           continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          return socket().async_wait(tcp::socket::wait_write,
-                                     [self = this->shared_from_this()](const boost::system::error_code& ec) {
-                                       if (ec) {
-                                         return self->close();
-                                       }
-                                       self->deadline_ = Clock::now() + self->options().send_timeout;
-                                       self->write_plain();
-                                     });
+          return socket().async_wait(
+              tcp::socket::wait_write,
+              [self = this->shared_from_this()](const boost::system::error_code& ec) {
+                if (ec) {
+                  return self->close();
+                }
+                self->deadline_ = Clock::now() + self->options().send_timeout;
+                self->write_plain();
+              });
         }
         return close(); // the client went away
       }
@@ -347,14 +354,15 @@ private:
       chunk_.reset(); // idle TLS connections keep no send buffer
       return finish();
     }
-    asio::async_write(stream_, asio::buffer(chunk_.get(), filled),
-                      [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                        if (ec) {
-                          return self->close();
-                        }
-                        self->deadline_ = Clock::now() + self->options().send_timeout;
-                        self->write_tls();
-                      });
+    asio::async_write(
+        stream_, asio::buffer(chunk_.get(), filled),
+        [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+          if (ec) {
+            return self->close();
+          }
+          self->deadline_ = Clock::now() + self->options().send_timeout;
+          self->write_tls();
+        });
   }
 
   void finish()
@@ -392,8 +400,8 @@ private:
     e.remote = peer_;
     e.user = response_.user;
     e.time = std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-               .count();
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
     e.method = head_.method_text;
     e.target = head_.target;
     e.version = head_.version;
@@ -445,7 +453,8 @@ void start_connection(Worker& worker, tcp::socket socket, std::shared_ptr<asio::
 {
   if (tls) {
     TlsStream stream(std::move(socket), *tls);
-    std::make_shared<Connection<TlsStream>>(worker, std::move(stream), std::move(tls), options)->start();
+    std::make_shared<Connection<TlsStream>>(worker, std::move(stream), std::move(tls), options)
+        ->start();
   } else {
     std::make_shared<Connection<tcp::socket>>(worker, std::move(socket), nullptr, options)->start();
   }

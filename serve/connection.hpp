@@ -51,6 +51,7 @@ struct Worker {
 // Starts serving `socket` on `worker` (called on the worker's thread).
 // `tls` null: plain HTTP.
 void start_connection(Worker& worker, boost::asio::ip::tcp::socket socket,
-                      std::shared_ptr<boost::asio::ssl::context> tls, const HandlerOptions& options);
+                      std::shared_ptr<boost::asio::ssl::context> tls,
+                      const HandlerOptions& options);
 
 } // namespace prepo::serve

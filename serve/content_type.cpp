@@ -18,15 +18,15 @@ std::string_view content_type_for(std::string_view file_name)
     }
   }
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 9> by_suffix{{
-    {".gz", "application/gzip"},
-    {".xz", "application/x-xz"},
-    {".bz2", "application/x-bzip2"},
-    {".zst", "application/zstd"},
-    {".deb", "application/vnd.debian.binary-package"},
-    {".udeb", "application/vnd.debian.binary-package"},
-    {".ddeb", "application/vnd.debian.binary-package"},
-    {".dsc", "text/prs.lines.tag"},
-    {".gpg", "application/pgp-signature"},
+      {".gz", "application/gzip"},
+      {".xz", "application/x-xz"},
+      {".bz2", "application/x-bzip2"},
+      {".zst", "application/zstd"},
+      {".deb", "application/vnd.debian.binary-package"},
+      {".udeb", "application/vnd.debian.binary-package"},
+      {".ddeb", "application/vnd.debian.binary-package"},
+      {".dsc", "text/prs.lines.tag"},
+      {".gpg", "application/pgp-signature"},
   }};
   for (const auto& [suffix, type] : by_suffix) {
     if (base.ends_with(suffix)) {

@@ -9,8 +9,8 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/v6_only.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
@@ -41,7 +41,8 @@ tcp::endpoint parse_listen(const std::string& spec)
   } else {
     const auto colon = spec.rfind(':');
     if (colon == std::string::npos) {
-      throw util::Error("--listen {}: expected ADDRESS:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)", spec);
+      throw util::Error("--listen {}: expected ADDRESS:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)",
+                        spec);
     }
     host = spec.substr(0, colon);
     port = spec.substr(colon + 1);
@@ -52,7 +53,8 @@ tcp::endpoint parse_listen(const std::string& spec)
     throw util::Error("--listen {}: '{}' is not an IP address", spec, host);
   }
   unsigned value = 0;
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos ||
       (value = static_cast<unsigned>(std::stoul(port))) > 65535) {
     throw util::Error("--listen {}: '{}' is not a port number", spec, port);
   }
@@ -103,7 +105,7 @@ private:
 class Server {
 public:
   Server(const repo::Root& root, const ServeOptions& options, const ServeEvents& events)
-    : options_(options), events_(events), site_(root, events.warn), shared_{options_, site_}
+      : options_(options), events_(events), site_(root, events.warn), shared_{options_, site_}
   {
     if (options.tls_cert.has_value() != options.tls_key.has_value()) {
       throw util::Error("--tls-cert and --tls-key go together");
@@ -129,29 +131,29 @@ public:
     asio::io_context control{1};
     asio::signal_set signals(control, SIGINT, SIGTERM, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&](const boost::system::error_code& ec, int signal) {
-        if (ec) {
-          return;
-        }
-        if (signal == SIGHUP) {
-          reload();
-          signals.async_wait(on_signal);
-        } else {
-          control.stop();
-        }
-      };
+        [&](const boost::system::error_code& ec, int signal) {
+          if (ec) {
+            return;
+          }
+          if (signal == SIGHUP) {
+            reload();
+            signals.async_wait(on_signal);
+          } else {
+            control.stop();
+          }
+        };
     signals.async_wait(on_signal);
 
     // conf/ changed (a token revoked, a farm made private): look now.
     std::optional<asio::posix::stream_descriptor> conf_watch;
     std::function<void(const boost::system::error_code&)> on_conf_change =
-      [&](const boost::system::error_code& ec) {
-        if (ec) {
-          return;
-        }
-        site_.check();
-        conf_watch->async_wait(asio::posix::stream_descriptor::wait_read, on_conf_change);
-      };
+        [&](const boost::system::error_code& ec) {
+          if (ec) {
+            return;
+          }
+          site_.check();
+          conf_watch->async_wait(asio::posix::stream_descriptor::wait_read, on_conf_change);
+        };
     if (site_.change_fd() >= 0) {
       conf_watch.emplace(control, ::dup(site_.change_fd()));
       conf_watch->async_wait(asio::posix::stream_descriptor::wait_read, on_conf_change);
@@ -163,8 +165,8 @@ public:
     }
     for (auto& l : listeners_) {
       asio::post(workers_[0]->io, [&l] { l.start(); });
-      events_.note(fmt::format("listening on {}/ ({} threads)", url_of(l.endpoint(), tls_ != nullptr),
-                               workers_.size()));
+      events_.note(fmt::format("listening on {}/ ({} threads)",
+                               url_of(l.endpoint(), tls_ != nullptr), workers_.size()));
     }
     std::vector<std::thread> threads;
     for (auto& w : workers_) {
@@ -247,7 +249,7 @@ private:
 };
 
 Listener::Listener(Server& server, const tcp::endpoint& endpoint, bool tls)
-  : server_(server), acceptor_(server.acceptor_worker().io), retry_(server.acceptor_worker().io)
+    : server_(server), acceptor_(server.acceptor_worker().io), retry_(server.acceptor_worker().io)
 {
   boost::system::error_code ec;
   const auto spec = url_of(endpoint, tls);
@@ -276,34 +278,37 @@ Listener::Listener(Server& server, const tcp::endpoint& endpoint, bool tls)
 void Listener::accept()
 {
   Worker& worker = server_.next_worker();
-  acceptor_.async_accept(worker.io, [this, &worker](const boost::system::error_code& ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
-      return; // stopping
-    }
-    if (ec) {
-      // Out of descriptors (EMFILE) or the like: try again shortly rather than spin.
-      retry_.expires_after(std::chrono::milliseconds(50));
-      retry_.async_wait([this](const boost::system::error_code& e) {
-        if (!e) {
-          accept();
+  acceptor_.async_accept(
+      worker.io, [this, &worker](const boost::system::error_code& ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
+          return; // stopping
         }
+        if (ec) {
+          // Out of descriptors (EMFILE) or the like: try again shortly rather than spin.
+          retry_.expires_after(std::chrono::milliseconds(50));
+          retry_.async_wait([this](const boost::system::error_code& e) {
+            if (!e) {
+              accept();
+            }
+          });
+          return;
+        }
+        auto& shared = server_.shared();
+        if (shared.connections.fetch_add(1, std::memory_order_relaxed) >=
+            server_.options().max_connections) {
+          // Over the cap: close at once, so the new client sees the refusal
+          // instead of waiting in a queue nobody serves.
+          shared.connections.fetch_sub(1, std::memory_order_relaxed);
+          boost::system::error_code ignored;
+          socket.close(ignored);
+        } else {
+          asio::post(worker.io,
+                     [&worker, socket = std::move(socket), tls = server_.tls(), this]() mutable {
+                       start_connection(worker, std::move(socket), std::move(tls), options_);
+                     });
+        }
+        accept();
       });
-      return;
-    }
-    auto& shared = server_.shared();
-    if (shared.connections.fetch_add(1, std::memory_order_relaxed) >= server_.options().max_connections) {
-      // Over the cap: close at once, so the new client sees the refusal
-      // instead of waiting in a queue nobody serves.
-      shared.connections.fetch_sub(1, std::memory_order_relaxed);
-      boost::system::error_code ignored;
-      socket.close(ignored);
-    } else {
-      asio::post(worker.io, [&worker, socket = std::move(socket), tls = server_.tls(), this]() mutable {
-        start_connection(worker, std::move(socket), std::move(tls), options_);
-      });
-    }
-    accept();
-  });
 }
 
 } // namespace

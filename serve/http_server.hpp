@@ -23,7 +23,7 @@ struct ServeOptions {
   std::optional<std::filesystem::path> access_log;
   bool allow_plain_auth = false;
   unsigned max_connections = 4096;
-  unsigned threads = 0; // 0: one per core
+  unsigned threads = 0;                                               // 0: one per core
   std::chrono::milliseconds header_timeout{std::chrono::seconds(10)}; // the whole request head
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(30)};   // keep-alive between requests
   std::chrono::milliseconds send_timeout{std::chrono::seconds(60)};   // without any progress

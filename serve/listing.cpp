@@ -8,15 +8,16 @@ namespace {
 
 void append_farm(std::string& out, const ServedFarm& farm, std::string_view base_url)
 {
-  out += fmt::format("{}  {}/{}/{}{}\n", farm.name, base_url, farm.name, farm.description.empty() ? "" : "  ",
-                     farm.description);
+  out += fmt::format("{}  {}/{}/{}{}\n", farm.name, base_url, farm.name,
+                     farm.description.empty() ? "" : "  ", farm.description);
   if (farm.dists.empty()) {
     out += "  (no distributions yet)\n";
   }
   for (const auto& dist : farm.dists) {
     // The key for signed-by is the public half of the distribution's SignWith key.
-    const auto options = dist.is_signed ? fmt::format("[signed-by=/etc/apt/keyrings/{}.gpg]", farm.name)
-                                        : std::string("[trusted=yes]");
+    const auto options = dist.is_signed
+                             ? fmt::format("[signed-by=/etc/apt/keyrings/{}.gpg]", farm.name)
+                             : std::string("[trusted=yes]");
     out += fmt::format("  deb {} {}/{} {} {}\n", options, base_url, farm.name, dist.codename,
                        dist.components);
     if (dist.has_source) {
@@ -27,9 +28,9 @@ void append_farm(std::string& out, const ServedFarm& farm, std::string_view base
 }
 
 constexpr std::string_view key_note =
-  "\nsigned-by= names the public half of the distribution's signing key (SignWith):\n"
-  "get it from the repository's owner (gpg --export KEY > FILE on its host).\n"
-  "[trusted=yes] marks an unsigned distribution.\n";
+    "\nsigned-by= names the public half of the distribution's signing key (SignWith):\n"
+    "get it from the repository's owner (gpg --export KEY > FILE on its host).\n"
+    "[trusted=yes] marks an unsigned distribution.\n";
 
 } // namespace
 

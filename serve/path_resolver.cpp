@@ -135,7 +135,8 @@ TargetCheck check_target(std::string_view raw, Target& out)
   std::size_t index = 0;
   while (true) {
     const auto slash = rest.find('/', start);
-    const auto segment = rest.substr(start, slash == std::string_view::npos ? rest.npos : slash - start);
+    const auto segment =
+        rest.substr(start, slash == std::string_view::npos ? rest.npos : slash - start);
     const bool last_empty = slash == std::string_view::npos && segment.empty();
     if (!last_empty) {
       const auto check = check_segment(segment);

@@ -15,8 +15,8 @@
 namespace prepo::serve {
 
 struct Target {
-  std::string farm;          // empty: the server's root page "/"
-  std::string path;          // decoded path inside the farm, "" for its top directory
+  std::string farm; // empty: the server's root page "/"
+  std::string path; // decoded path inside the farm, "" for its top directory
   bool trailing_slash = false;
 
   void clear()

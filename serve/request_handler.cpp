@@ -23,8 +23,8 @@ std::string_view http_date_now()
   thread_local std::int64_t second = -1;
   thread_local std::string text;
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
   if (now != second) {
     second = now;
     text = format_http_date(now);
@@ -87,31 +87,48 @@ void Response::clear()
 std::string_view status_reason(unsigned status)
 {
   switch (status) {
-  case 200: return "OK";
-  case 206: return "Partial Content";
-  case 301: return "Moved Permanently";
-  case 304: return "Not Modified";
-  case 400: return "Bad Request";
-  case 401: return "Unauthorized";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 408: return "Request Timeout";
-  case 412: return "Precondition Failed";
-  case 414: return "URI Too Long";
-  case 416: return "Range Not Satisfiable";
-  case 431: return "Request Header Fields Too Large";
-  case 500: return "Internal Server Error";
-  case 503: return "Service Unavailable";
-  default: return "Unknown";
+  case 200:
+    return "OK";
+  case 206:
+    return "Partial Content";
+  case 301:
+    return "Moved Permanently";
+  case 304:
+    return "Not Modified";
+  case 400:
+    return "Bad Request";
+  case 401:
+    return "Unauthorized";
+  case 403:
+    return "Forbidden";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 408:
+    return "Request Timeout";
+  case 412:
+    return "Precondition Failed";
+  case 414:
+    return "URI Too Long";
+  case 416:
+    return "Range Not Satisfiable";
+  case 431:
+    return "Request Header Fields Too Large";
+  case 500:
+    return "Internal Server Error";
+  case 503:
+    return "Service Unavailable";
+  default:
+    return "Unknown";
   }
 }
 
 void RequestHandler::start_header(unsigned status, const RequestHead* request, Response& out)
 {
   out.status = status;
-  append(out.header, "HTTP/1.1 {} {}\r\nServer: prepo\r\nDate: {}\r\n", status, status_reason(status),
-         http_date_now());
+  append(out.header, "HTTP/1.1 {} {}\r\nServer: prepo\r\nDate: {}\r\n", status,
+         status_reason(status), http_date_now());
   if (request && !out.close && !request->keep_alive) {
     out.close = true;
   }
@@ -146,7 +163,8 @@ void RequestHandler::error(unsigned status, Response& out)
   out.close = true;
   start_header(status, nullptr, out);
   out.text = fmt::format("{} {}\n", status, status_reason(status));
-  append(out.header, "Content-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n", out.text.size());
+  append(out.header, "Content-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n",
+         out.text.size());
   out.parts.push_back({false, 0, out.text.size()});
   out.body_length = out.text.size();
   finish_header(out);
@@ -159,7 +177,8 @@ std::string RequestHandler::host(const RequestHead& request) const
                                                  : std::string_view(options_.local_host));
 }
 
-void RequestHandler::handle(const RequestHead& request, const SiteState& site, bool close, Response& out)
+void RequestHandler::handle(const RequestHead& request, const SiteState& site, bool close,
+                            Response& out)
 {
   out.clear();
   out.close = close;
@@ -178,9 +197,12 @@ void RequestHandler::handle(const RequestHead& request, const SiteState& site, b
     return fail(405, "Allow: GET, HEAD\r\n");
   }
   switch (check_target(request.target, target_)) {
-  case TargetCheck::bad_request: return fail(400);
-  case TargetCheck::not_found: return fail(404);
-  case TargetCheck::ok: break;
+  case TargetCheck::bad_request:
+    return fail(400);
+  case TargetCheck::not_found:
+    return fail(404);
+  case TargetCheck::ok:
+    break;
   }
   if (!request.authorization.empty() && !options_.tls && !options_.allow_plain_auth) {
     // The secret has already crossed the network in clear; refusing it
@@ -260,7 +282,8 @@ void RequestHandler::serve_file(const RequestHead& request, const ServedFarm& fa
   }
   const auto size = static_cast<std::uint64_t>(st.st_size);
   const std::int64_t mtime = st.st_mtim.tv_sec;
-  const auto etag = make_etag(st.st_ino, size, st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+  const auto etag =
+      make_etag(st.st_ino, size, st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
   const auto type = content_type_for(target_.path);
   const auto last_modified = format_http_date(mtime);
 
@@ -274,13 +297,15 @@ void RequestHandler::serve_file(const RequestHead& request, const ServedFarm& fa
   const RequestConditions conditions{request.if_match, request.if_unmodified_since,
                                      request.if_none_match, request.if_modified_since};
   switch (evaluate_preconditions(conditions, etag, mtime)) {
-  case Precondition::failed: return fail(412);
+  case Precondition::failed:
+    return fail(412);
   case Precondition::not_modified:
     out.file.reset();
     start_header(304, &request, out);
     validators();
     return finish_header(out);
-  case Precondition::proceed: break;
+  case Precondition::proceed:
+    break;
   }
 
   RangeSet ranges;
@@ -298,7 +323,8 @@ void RequestHandler::serve_file(const RequestHead& request, const ServedFarm& fa
   }
   if (ranges.kind == RangeSet::full) {
     start_header(200, &request, out);
-    append(out.header, "Content-Type: {}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\n", type, size);
+    append(out.header, "Content-Type: {}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\n", type,
+           size);
     validators();
     if (with_body && size > 0) {
       out.parts.push_back({true, 0, size});
@@ -309,13 +335,15 @@ void RequestHandler::serve_file(const RequestHead& request, const ServedFarm& fa
   start_header(206, &request, out);
   if (ranges.count == 1) {
     const auto& r = ranges.ranges[0];
-    append(out.header, "Content-Type: {}\r\nContent-Range: bytes {}-{}/{}\r\nContent-Length: {}\r\n", type,
+    append(out.header,
+           "Content-Type: {}\r\nContent-Range: bytes {}-{}/{}\r\nContent-Length: {}\r\n", type,
            r.first, r.first + r.length - 1, size, r.length);
     out.parts.push_back({true, r.first, r.length});
     out.body_length = r.length;
   } else {
     // multipart/byteranges (RFC 9110 14.6): delimiter, part fields, bytes.
-    const auto boundary = fmt::format("prepo-{:x}-{:x}", st.st_ino, static_cast<std::uint64_t>(mtime));
+    const auto boundary =
+        fmt::format("prepo-{:x}-{:x}", st.st_ino, static_cast<std::uint64_t>(mtime));
     for (std::size_t i = 0; i < ranges.count; ++i) {
       const auto& r = ranges.ranges[i];
       const auto start = out.text.size();
@@ -329,8 +357,8 @@ void RequestHandler::serve_file(const RequestHead& request, const ServedFarm& fa
     append(out.text, "\r\n--{}--\r\n", boundary);
     out.parts.push_back({false, start, out.text.size() - start});
     out.body_length += out.text.size() - start;
-    append(out.header, "Content-Type: multipart/byteranges; boundary={}\r\nContent-Length: {}\r\n", boundary,
-           out.body_length);
+    append(out.header, "Content-Type: multipart/byteranges; boundary={}\r\nContent-Length: {}\r\n",
+           boundary, out.body_length);
   }
   out.header += "Accept-Ranges: bytes\r\n";
   validators();

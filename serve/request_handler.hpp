@@ -26,7 +26,7 @@ struct RequestHead {
   unsigned version = 11; // 10 or 11
   bool keep_alive = true;
   std::string host, authorization, range, if_range, if_match, if_unmodified_since, if_none_match,
-    if_modified_since, user_agent, referer;
+      if_modified_since, user_agent, referer;
 
   void clear();
 };
@@ -45,10 +45,10 @@ struct Response {
   util::Fd file;
   std::vector<BodyPart> parts; // what to send after the header; empty for HEAD and 304
   std::uint64_t body_length = 0;
-  bool close = false;     // close the connection after this response
+  bool close = false;         // close the connection after this response
   bool keep_alive_10 = false; // an HTTP/1.0 client asked for keep-alive: say yes
-  std::string user;       // the token that opened the request, for the access log
-  std::string_view reason; // for error pages, one line
+  std::string user;           // the token that opened the request, for the access log
+  std::string_view reason;    // for error pages, one line
 
   void clear();
 };
@@ -72,8 +72,8 @@ public:
 
 private:
   void serve_file(const RequestHead& request, const ServedFarm& farm, int dir_fd, Response& out);
-  void page(unsigned status, std::string_view content_type, std::string body, const RequestHead& request,
-            Response& out);
+  void page(unsigned status, std::string_view content_type, std::string body,
+            const RequestHead& request, Response& out);
   void start_header(unsigned status, const RequestHead* request, Response& out);
   void finish_header(Response& out);
   std::string host(const RequestHead& request) const;

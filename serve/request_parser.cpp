@@ -11,7 +11,7 @@ namespace prepo::serve {
 namespace http = boost::beast::http;
 
 RequestParser::RequestParser(RequestHead& head, const ParserLimits& limits)
-  : head_(head), fields_left_(limits.header_fields)
+    : head_(head), fields_left_(limits.header_fields)
 {
   head_.clear();
   header_limit(limits.header_bytes);
@@ -30,8 +30,9 @@ void RequestParser::on_request_impl(http::verb method, string_view method_str, s
     ec = http::error::bad_version;
     return;
   }
-  head_.method = method == http::verb::get ? Method::get : method == http::verb::head ? Method::head
-                                                                                       : Method::other;
+  head_.method = method == http::verb::get    ? Method::get
+                 : method == http::verb::head ? Method::head
+                                              : Method::other;
   head_.method_text.assign(method_str.data(), method_str.size());
   head_.target.assign(target.data(), target.size());
   head_.version = static_cast<unsigned>(version);
@@ -61,17 +62,30 @@ void RequestParser::on_field_impl(http::field name, string_view, string_view val
     }
   };
   switch (name) {
-  case http::field::host: return single(head_.host);
-  case http::field::authorization: return single(head_.authorization);
-  case http::field::range: return single(head_.range);
-  case http::field::if_range: return single(head_.if_range);
-  case http::field::if_match: return single(head_.if_match);
-  case http::field::if_unmodified_since: return single(head_.if_unmodified_since);
-  case http::field::if_none_match: return single(head_.if_none_match);
-  case http::field::if_modified_since: return single(head_.if_modified_since);
-  case http::field::user_agent: head_.user_agent.assign(value.data(), std::min<std::size_t>(value.size(), 512)); return;
-  case http::field::referer: head_.referer.assign(value.data(), std::min<std::size_t>(value.size(), 512)); return;
-  default: return;
+  case http::field::host:
+    return single(head_.host);
+  case http::field::authorization:
+    return single(head_.authorization);
+  case http::field::range:
+    return single(head_.range);
+  case http::field::if_range:
+    return single(head_.if_range);
+  case http::field::if_match:
+    return single(head_.if_match);
+  case http::field::if_unmodified_since:
+    return single(head_.if_unmodified_since);
+  case http::field::if_none_match:
+    return single(head_.if_none_match);
+  case http::field::if_modified_since:
+    return single(head_.if_modified_since);
+  case http::field::user_agent:
+    head_.user_agent.assign(value.data(), std::min<std::size_t>(value.size(), 512));
+    return;
+  case http::field::referer:
+    head_.referer.assign(value.data(), std::min<std::size_t>(value.size(), 512));
+    return;
+  default:
+    return;
   }
 }
 
@@ -87,7 +101,8 @@ void RequestParser::on_header_impl(error_code& ec)
   }
 }
 
-void RequestParser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length, error_code& ec)
+void RequestParser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
+                                      error_code& ec)
 {
   if (!content_length || *content_length != 0) {
     ec = http::error::body_limit;

@@ -22,8 +22,8 @@ std::atomic<std::uint64_t> next_generation{1};
 std::int64_t now_ms()
 {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::steady_clock::now().time_since_epoch())
-    .count();
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 } // namespace
@@ -41,8 +41,9 @@ const ServedFarm* SiteState::find(std::string_view name) const
 Site::Site(repo::Root root, Report report) : root_(std::move(root)), report_(std::move(report))
 {
   inotify_ = util::Fd(inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
-  if (inotify_ && inotify_add_watch(inotify_.get(), root_.conf_dir().c_str(),
-                                    IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB) < 0) {
+  if (inotify_ &&
+      inotify_add_watch(inotify_.get(), root_.conf_dir().c_str(),
+                        IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB) < 0) {
     inotify_.reset(); // the once-a-second stat check still works
   }
   stamps_ = stamps();
@@ -72,7 +73,8 @@ std::shared_ptr<const SiteState> Site::load() const
   auto state = std::make_shared<SiteState>();
   const auto config = repo::Config::load(root_);
   state->tokens = TokenFile::load(root_);
-  state->public_dir = util::Fd(::open(root_.public_dir().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  state->public_dir =
+      util::Fd(::open(root_.public_dir().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!state->public_dir) {
     util::throw_errno("cannot open", root_.public_dir().string());
   }
@@ -101,7 +103,8 @@ void Site::load_locked(bool report_success)
       report_("configuration changed: reloaded conf/farms, conf/distributions and conf/tokens");
     }
   } catch (const std::exception& e) {
-    report_(fmt::format("configuration not reloaded, still serving the previous one: {}", e.what()));
+    report_(
+        fmt::format("configuration not reloaded, still serving the previous one: {}", e.what()));
   }
 }
 

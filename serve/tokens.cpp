@@ -18,13 +18,14 @@ namespace prepo::serve {
 namespace {
 
 constexpr std::string_view header =
-  "# Access tokens for private farms, written by 'prepo token' (docs/commands/token.md).\n"
-  "# Only SHA-256 digests of the secrets are stored here.\n";
+    "# Access tokens for private farms, written by 'prepo token' (docs/commands/token.md).\n"
+    "# Only SHA-256 digests of the secrets are stored here.\n";
 
 bool is_sha256_hex(std::string_view s)
 {
-  return s.size() == 64 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 } // namespace
@@ -114,15 +115,17 @@ std::string TokenFile::add(const std::string& name, std::vector<std::string> far
   token.name = name;
   token.farms = std::move(farms);
   token.secret_sha256 = util::sha256_hex(secret);
-  token.created = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
-                              std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+  token.created =
+      fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                  std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
   tokens_.push_back(std::move(token));
   return secret;
 }
 
 bool TokenFile::revoke(std::string_view name)
 {
-  const auto it = std::find_if(tokens_.begin(), tokens_.end(), [&](const Token& t) { return t.name == name; });
+  const auto it =
+      std::find_if(tokens_.begin(), tokens_.end(), [&](const Token& t) { return t.name == name; });
   if (it == tokens_.end()) {
     return false;
   }
@@ -133,9 +136,11 @@ bool TokenFile::revoke(std::string_view name)
 const Token* TokenFile::verify(std::string_view name, std::string_view secret) const
 {
   static const std::string no_token(64, '0');
-  const auto it = std::find_if(tokens_.begin(), tokens_.end(), [&](const Token& t) { return t.name == name; });
+  const auto it =
+      std::find_if(tokens_.begin(), tokens_.end(), [&](const Token& t) { return t.name == name; });
   const auto digest = util::sha256_hex(secret);
-  const bool equal = util::constant_time_equal(digest, it == tokens_.end() ? no_token : it->secret_sha256);
+  const bool equal =
+      util::constant_time_equal(digest, it == tokens_.end() ? no_token : it->secret_sha256);
   return equal && it != tokens_.end() ? &*it : nullptr;
 }
 
@@ -146,7 +151,7 @@ std::string new_secret()
     throw util::Error("OpenSSL RAND_bytes: no random bytes available for a token secret");
   }
   static constexpr char alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   std::uint32_t bits = 0;
   int have = 0;

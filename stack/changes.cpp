@@ -9,11 +9,16 @@ namespace prepo::stack {
 std::string_view to_string(ChangeKind kind)
 {
   switch (kind) {
-  case ChangeKind::added: return "added";
-  case ChangeKind::upgraded: return "upgraded";
-  case ChangeKind::downgraded: return "downgraded";
-  case ChangeKind::rebuilt: return "rebuilt";
-  case ChangeKind::removed: return "removed";
+  case ChangeKind::added:
+    return "added";
+  case ChangeKind::upgraded:
+    return "upgraded";
+  case ChangeKind::downgraded:
+    return "downgraded";
+  case ChangeKind::rebuilt:
+    return "rebuilt";
+  case ChangeKind::removed:
+    return "removed";
   }
   return "?";
 }
@@ -86,11 +91,21 @@ ChangeCounts count(const std::vector<PackageChange>& changes)
   ChangeCounts c;
   for (const auto& change : changes) {
     switch (change.kind) {
-    case ChangeKind::added: ++c.added; break;
-    case ChangeKind::upgraded: ++c.upgraded; break;
-    case ChangeKind::downgraded: ++c.downgraded; break;
-    case ChangeKind::rebuilt: ++c.rebuilt; break;
-    case ChangeKind::removed: ++c.removed; break;
+    case ChangeKind::added:
+      ++c.added;
+      break;
+    case ChangeKind::upgraded:
+      ++c.upgraded;
+      break;
+    case ChangeKind::downgraded:
+      ++c.downgraded;
+      break;
+    case ChangeKind::rebuilt:
+      ++c.rebuilt;
+      break;
+    case ChangeKind::removed:
+      ++c.removed;
+      break;
     }
   }
   return c;

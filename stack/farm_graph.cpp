@@ -63,17 +63,17 @@ std::vector<std::pair<std::string, int>> farm_tree(const repo::Config& config)
   }
   std::vector<std::pair<std::string, int>> out;
   std::function<void(const std::string&, int, std::set<std::string>&)> walk =
-    [&](const std::string& name, int depth, std::set<std::string>& path) {
-      out.emplace_back(name, depth);
-      const auto* farm = config.find_farm(name);
-      if (!farm || !path.insert(name).second) {
-        return;
-      }
-      for (const auto& child : farm->children) {
-        walk(child, depth + 1, path);
-      }
-      path.erase(name);
-    };
+      [&](const std::string& name, int depth, std::set<std::string>& path) {
+        out.emplace_back(name, depth);
+        const auto* farm = config.find_farm(name);
+        if (!farm || !path.insert(name).second) {
+          return;
+        }
+        for (const auto& child : farm->children) {
+          walk(child, depth + 1, path);
+        }
+        path.erase(name);
+      };
   for (const auto& farm : config.farms()) {
     if (!has_parent.contains(farm.name)) {
       std::set<std::string> path;

@@ -25,7 +25,7 @@ std::vector<GenerationSummary> list_generations(repo::Reader& reader, const std:
 
 struct GcResult {
   std::size_t generations_dropped = 0;
-  std::size_t files_removed = 0; // pool links and stored objects
+  std::size_t files_removed = 0;   // pool links and stored objects
   std::size_t orphans_removed = 0; // stored objects no record knew (a killed include's)
 };
 

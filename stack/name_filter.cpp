@@ -18,7 +18,9 @@ NameFilter::NameFilter(const std::string& pattern)
 
 bool NameFilter::matches(std::string_view name, std::string_view source) const
 {
-  auto found = [this](std::string_view s) { return std::regex_search(s.begin(), s.end(), *regex_); };
+  auto found = [this](std::string_view s) {
+    return std::regex_search(s.begin(), s.end(), *regex_);
+  };
   return !regex_ || found(name) || found(source);
 }
 

@@ -38,15 +38,14 @@ std::string refusal(const repo::DbTxn& txn, const repo::Distribution& target,
   const auto what = fmt::format("{}/{}: {} {} ({})", child, target.codename, change.name,
                                 change.new_version, change.architecture);
   if (!target.has_component(change.component)) {
-    return fmt::format("{}: component {} is not in {}", what, change.component,
-                       target.full_name());
+    return fmt::format("{}: component {} is not in {}", what, change.component, target.full_name());
   }
   // As include decides: arch:all goes anywhere that publishes binaries.
   const bool takes_binaries = !target.architectures.empty();
   if (change.type == repo::RecordType::source
-        ? !target.has_source
-        : (change.architecture == "all" ? !takes_binaries
-                                        : !target.has_architecture(change.architecture))) {
+          ? !target.has_source
+          : (change.architecture == "all" ? !takes_binaries
+                                          : !target.has_architecture(change.architecture))) {
     return fmt::format("{}: architecture {} is not in {}", what, change.architecture,
                        target.full_name());
   }
@@ -58,12 +57,12 @@ std::string refusal(const repo::DbTxn& txn, const repo::Distribution& target,
     if (auto clash = repo::find_pool_name_clash(txn, target, change.component, file)) {
       const auto& held = clash->held;
       return fmt::format(
-        "{}/{}: {} {} with other bytes (SHA256 {} in {}, {} in {})", child, target.codename,
-        file.pool_path,
-        !clash->same_path ? fmt::format("is already in {}'s pool as {}", target.farm, clash->path)
-        : held.retired    ? fmt::format("was published in {} before", target.farm)
-                          : fmt::format("is already in {}'s pool", target.farm),
-        held.sha256, target.farm, file.sha256, child);
+          "{}/{}: {} {} with other bytes (SHA256 {} in {}, {} in {})", child, target.codename,
+          file.pool_path,
+          !clash->same_path ? fmt::format("is already in {}'s pool as {}", target.farm, clash->path)
+          : held.retired    ? fmt::format("was published in {} before", target.farm)
+                            : fmt::format("is already in {}'s pool", target.farm),
+          held.sha256, target.farm, file.sha256, child);
     }
   }
   return {};
@@ -213,11 +212,11 @@ PromoteResult promote(repo::Session& session, const std::string& child, const st
     }
     if (plan.empty()) {
       progress.note(plan.filtered_out
-                      ? fmt::format("nothing to promote: {} and {} differ, but not in what "
-                                    "--merge/--only let through (prepo diff {} {} shows it all)",
-                                    child, parent, child, parent)
-                      : fmt::format("nothing to promote: {} already holds what {} has{}", parent,
-                                    child, options.dist ? " for " + *options.dist : ""));
+                        ? fmt::format("nothing to promote: {} and {} differ, but not in what "
+                                      "--merge/--only let through (prepo diff {} {} shows it all)",
+                                      child, parent, child, parent)
+                        : fmt::format("nothing to promote: {} already holds what {} has{}", parent,
+                                      child, options.dist ? " for " + *options.dist : ""));
       return result;
     }
     if (options.on_plan) {

@@ -1,6 +1,5 @@
 #include "stack/rollback.hpp"
 
-
 #include <fmt/format.h>
 
 #include "repo/farm_update.hpp"

@@ -18,7 +18,7 @@ public:
 
   template <typename... Args>
   explicit Error(fmt::format_string<Args...> format, Args&&... args)
-    : std::runtime_error(fmt::format(format, std::forward<Args>(args)...))
+      : std::runtime_error(fmt::format(format, std::forward<Args>(args)...))
   {
   }
 };

@@ -355,7 +355,7 @@ void write_file_atomic(const fs::path& path, std::string_view data, Durability d
 }
 
 FileWriter::FileWriter(const fs::path& path)
-  : path_(path), fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644))
+    : path_(path), fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644))
 {
   if (!fd_) {
     throw_errno("cannot create", path.native());

@@ -21,8 +21,7 @@ std::string read_file(const fs::path& path, std::uint64_t max_size = UINT64_MAX)
 std::optional<std::string> read_file_if_exists(const fs::path& path);
 // The same into a caller's buffer (its capacity is reused: reading
 // thousands of files allocates nothing per file).
-void read_file_into(const fs::path& path, std::string& out,
-                    std::uint64_t max_size = UINT64_MAX);
+void read_file_into(const fs::path& path, std::string& out, std::uint64_t max_size = UINT64_MAX);
 
 enum class Durability { flush, no_flush };
 

@@ -11,8 +11,8 @@
 namespace prepo::util::gpg {
 
 struct SignOptions {
-  std::string key;       // key id, fingerprint or user id; empty: gpg's default key
-  std::string home_dir;  // empty: $GNUPGHOME or ~/.gnupg
+  std::string key;      // key id, fingerprint or user id; empty: gpg's default key
+  std::string home_dir; // empty: $GNUPGHOME or ~/.gnupg
 };
 
 // The text of an InRelease file: `text` clear-signed.

@@ -1,10 +1,10 @@
 #include "util/http_fetch.hpp"
 
-#include <cstdlib>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include <curl/curl.h>
@@ -40,7 +40,9 @@ void set_common_options(CURL* easy, const std::string& url, const FetchOptions& 
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_seconds);
   curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, options.stall_timeout_seconds);
-  curl_easy_setopt(easy, CURLOPT_USERAGENT, "prepo/" "0.1");
+  curl_easy_setopt(easy, CURLOPT_USERAGENT,
+                   "prepo/"
+                   "0.1");
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, nullptr); // the exact bytes, never re-encoded
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
   if (!options.ca_file.empty()) {
@@ -146,7 +148,7 @@ struct Transfer {
   curl::Easy easy;
   Fd fd;
   std::uint64_t offset = 0; // bytes in the .part file
-  bool resumed = false;      // started from bytes an earlier attempt or run left
+  bool resumed = false;     // started from bytes an earlier attempt or run left
   bool overflow = false;
   // A small fresh file is received into memory and written by a file
   // writer thread: on a slow disk, file creation then overlaps transfers
@@ -192,7 +194,7 @@ std::size_t write_to_part(char* data, std::size_t size, std::size_t count, void*
 
 std::uint64_t file_size_or_zero(const std::string& path)
 {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
 }
 
@@ -354,8 +356,10 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
                        const std::function<void(std::uint64_t)>& on_bytes)
 {
   curl::Multi multi;
-  curl_multi_setopt(multi.get(), CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options_.parallel));
-  curl_multi_setopt(multi.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(options_.parallel));
+  curl_multi_setopt(multi.get(), CURLMOPT_MAX_HOST_CONNECTIONS,
+                    static_cast<long>(options_.parallel));
+  curl_multi_setopt(multi.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                    static_cast<long>(options_.parallel));
 
   std::deque<Pending> queue;
   for (auto& job : jobs) {
@@ -377,7 +381,7 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
   // wrote the whole file; otherwise the file is read again.
   auto verify_part = [&](DownloadJob& job, std::string streamed = {}) -> std::string {
     const auto part = job.path + ".part";
-    const auto sum = job.sha256.empty()  ? std::string()
+    const auto sum = job.sha256.empty() ? std::string()
                      : streamed.empty() ? checksum_file(part).sha256
                                         : std::move(streamed);
     if (sum != job.sha256) {
@@ -447,8 +451,7 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
       if (rc == CURLE_OK && owned->offset == job.size) {
         const auto sum = owned->hasher.finish();
         if (sum != job.sha256) {
-          finish_job(job,
-                     fmt::format("SHA256 is {}, {} says {}", sum, job.listed_by, job.sha256));
+          finish_job(job, fmt::format("SHA256 is {}, {} says {}", sum, job.listed_by, job.sha256));
         } else {
           writers.submit(&job, std::move(owned->body));
         }
@@ -511,9 +514,8 @@ void Fetcher::download(std::vector<DownloadJob>& jobs,
     // Start what may start now, up to the parallel limit (and while the
     // writers keep up).
     const auto now = Clock::now();
-    for (std::size_t n = queue.size();
-         n > 0 && running.size() < options_.parallel &&
-         writers.pending_bytes() < max_pending_writes;
+    for (std::size_t n = queue.size(); n > 0 && running.size() < options_.parallel &&
+                                       writers.pending_bytes() < max_pending_writes;
          --n) {
       auto p = queue.front();
       queue.pop_front();

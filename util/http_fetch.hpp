@@ -16,11 +16,11 @@
 namespace prepo::util::http {
 
 struct FetchOptions {
-  unsigned parallel = 4;                       // transfers at once (-j)
-  unsigned retries = 4;                        // further attempts after a transient failure
-  std::chrono::milliseconds backoff{250};      // doubled after each attempt
+  unsigned parallel = 4;                  // transfers at once (-j)
+  unsigned retries = 4;                   // further attempts after a transient failure
+  std::chrono::milliseconds backoff{250}; // doubled after each attempt
   long connect_timeout_seconds = 30;
-  long stall_timeout_seconds = 60;             // a transfer that delivers nothing this long fails
+  long stall_timeout_seconds = 60; // a transfer that delivers nothing this long fails
   // PEM file of the CAs trusted for https (a private CA); empty: the
   // system's, or $PREPO_CA_CERT when set.
   std::string ca_file;

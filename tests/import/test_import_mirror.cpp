@@ -53,7 +53,7 @@ protected:
     std::string packages;
     for (const auto& l : listed) {
       const auto filename =
-        l.filename.empty() ? "pool/main/" + l.file.filename().string() : l.filename;
+          l.filename.empty() ? "pool/main/" + l.file.filename().string() : l.filename;
       if (l.filename.empty()) {
         fs::create_directories(mirror() / "pool/main");
         fs::copy_file(l.file, mirror() / filename, fs::copy_options::overwrite_existing);
@@ -70,45 +70,45 @@ protected:
     util::write_file_atomic(mirror() / "dists/skaro/Release",
                             "Codename: skaro\nSuite: unstable\nComponents: main\n"
                             "Architectures: amd64\nSHA256:\n " +
-                              sums.sha256 + " " + std::to_string(sums.size) +
-                              " main/binary-amd64/Packages\n");
+                                sums.sha256 + " " + std::to_string(sums.size) +
+                                " main/binary-amd64/Packages\n");
   }
 
-  import::ImportReport import(const std::string& local, bool exact = false)
-  {
+  import::ImportReport import(const std::string& local, bool exact = false) {
     import::ImportMirrorOptions o;
-    o.farm = "dev";
-    o.mirror_url = url();
-    o.dists = {{"skaro", local}};
-    o.trust.allow_unsigned = true;
-    o.exact = exact;
-    o.publish = false;
-    o.command = "import-mirror test";
-    repo::Session::Options options;
-    options.lock_timeout = std::chrono::milliseconds(2000);
-    repo::Session session(root(), options, notes);
-    return import::import_mirror(session, o);
-  }
+  o.farm = "dev";
+  o.mirror_url = url();
+  o.dists = {{"skaro", local}};
+  o.trust.allow_unsigned = true;
+  o.exact = exact;
+  o.publish = false;
+  o.command = "import-mirror test";
+  repo::Session::Options options;
+  options.lock_timeout = std::chrono::milliseconds(2000);
+  repo::Session session(root(), options, notes);
+  return import::import_mirror(session, o);
+}
 
-  std::set<std::string> names(const std::string& dist)
-  {
-    repo::Reader reader(root());
-    std::set<std::string> out;
-    for (const auto& p : repo::list_packages(reader, dist, "")) {
-      out.insert(p.name);
-    }
-    return out;
+std::set<std::string>
+names(const std::string& dist)
+{
+  repo::Reader reader(root());
+  std::set<std::string> out;
+  for (const auto& p : repo::list_packages(reader, dist, "")) {
+    out.insert(p.name);
   }
+  return out;
+}
 
-  static void expect_accounted(const import::ImportReport& r)
-  {
-    EXPECT_EQ(r.listed, r.present + r.kept + r.imported + r.failures.size())
-      << r.listed << " listed, " << r.present << " present, " << r.kept << " kept, "
-      << r.imported << " imported, " << r.failures.size() << " failed";
-  }
+static void expect_accounted(const import::ImportReport& r)
+{
+  EXPECT_EQ(r.listed, r.present + r.kept + r.imported + r.failures.size())
+      << r.listed << " listed, " << r.present << " present, " << r.kept << " kept, " << r.imported
+      << " imported, " << r.failures.size() << " failed";
+}
 
-  Notes notes;
-};
+Notes notes;
+}; // namespace
 
 // A rerun against the Release last imported stops early with no package
 // list; with `exact` (a remote child's copy) that must not read as "the
@@ -148,11 +148,11 @@ TEST_F(ImportMirror, AStanzaPointingAtAnotherPackagesFileFails)
   EXPECT_EQ(r.imported, 2u);
   ASSERT_EQ(r.failures.size(), 1u);
   EXPECT_EQ(r.failures[0].rfind("skaro: alpha 1.0 (amd64): " + url() +
-                                  "/pool/main/beta_1.0_amd64.deb: is beta 1.0 (amd64), not the "
-                                  "package its Packages stanza lists",
+                                    "/pool/main/beta_1.0_amd64.deb: is beta 1.0 (amd64), not the "
+                                    "package its Packages stanza lists",
                                 0),
             0u)
-    << r.failures[0];
+      << r.failures[0];
   expect_accounted(r);
   EXPECT_EQ(names("dev/skaro"), (std::set<std::string>{"beta", "gamma"}));
 
@@ -161,7 +161,7 @@ TEST_F(ImportMirror, AStanzaPointingAtAnotherPackagesFileFails)
   r = import("skaro");
   ASSERT_EQ(r.failures.size(), 1u);
   EXPECT_NE(r.failures[0].find("is delta 1.0 (amd64), not the package"), std::string::npos)
-    << r.failures[0];
+      << r.failures[0];
   expect_accounted(r);
 }
 
@@ -207,5 +207,5 @@ TEST_F(ImportMirror, ADistributionMadeFromTheReleaseComesWithItsPackages)
   EXPECT_FALSE(fs::exists(root().pending_distributions_file()));
 }
 
-} // namespace
+} // namespace prepo::test
 } // namespace prepo::test

@@ -27,10 +27,10 @@ MirrorRelease release_listing(std::vector<std::string> paths)
 TEST(MirrorIndex, ListsPackagesSourcesAndInstallerIndexesOnce)
 {
   auto indexes = list_indexes(release_listing(
-    {"main/binary-amd64/Packages", "main/binary-amd64/Packages.gz",
-     "main/binary-amd64/Packages.xz", "main/binary-amd64/Release", "main/source/Sources.xz",
-     "main/debian-installer/binary-i386/Packages.gz", "main/i18n/Translation-en.bz2",
-     "updates/main/binary-all/Packages", "other/binary-amd64/Packages", "Contents-amd64.gz"}));
+      {"main/binary-amd64/Packages", "main/binary-amd64/Packages.gz",
+       "main/binary-amd64/Packages.xz", "main/binary-amd64/Release", "main/source/Sources.xz",
+       "main/debian-installer/binary-i386/Packages.gz", "main/i18n/Translation-en.bz2",
+       "updates/main/binary-all/Packages", "other/binary-amd64/Packages", "Contents-amd64.gz"}));
   ASSERT_EQ(indexes.size(), 4u);
   EXPECT_EQ(indexes[0].path, "main/binary-amd64/Packages");
   EXPECT_EQ(indexes[0].architecture, "amd64");
@@ -66,7 +66,8 @@ TEST(MirrorIndex, ReadsBinaryAndSourceStanzas)
   IndexRef binary{"main/binary-amd64/Packages", "main", "amd64", RecordType::binary};
   auto b = read_index_entries("Package: hello\nVersion: 1:1.0-1\nArchitecture: amd64\n"
                               "Filename: pool/main/h/hello/hello_1.0-1_amd64.deb\nSize: 42\n"
-                              "SHA256: " + sha + "\n",
+                              "SHA256: " +
+                                  sha + "\n",
                               binary, "P");
   ASSERT_TRUE(b.problems.empty());
   ASSERT_EQ(b.packages.size(), 1u);
@@ -75,10 +76,11 @@ TEST(MirrorIndex, ReadsBinaryAndSourceStanzas)
   EXPECT_EQ(b.packages[0].files[0].size, 42u);
 
   IndexRef source{"main/source/Sources", "main", "source", RecordType::source};
-  auto s = read_index_entries("Package: hello\nVersion: 1.0-1\nDirectory: pool/main/h/hello\n"
-                              "Checksums-Sha256:\n " + sha + " 10 hello_1.0.orig.tar.gz\n " + sha +
-                              " 20 hello_1.0-1.dsc\n",
-                              source, "S");
+  auto s =
+      read_index_entries("Package: hello\nVersion: 1.0-1\nDirectory: pool/main/h/hello\n"
+                         "Checksums-Sha256:\n " +
+                             sha + " 10 hello_1.0.orig.tar.gz\n " + sha + " 20 hello_1.0-1.dsc\n",
+                         source, "S");
   ASSERT_TRUE(s.problems.empty());
   ASSERT_EQ(s.packages[0].files.size(), 2u);
   EXPECT_EQ(s.packages[0].files[0].name, "hello_1.0-1.dsc"); // the .dsc first
@@ -89,18 +91,20 @@ TEST(MirrorIndex, RefusesUnsafeOrWeakStanzasButKeepsTheOthers)
 {
   IndexRef binary{"main/binary-amd64/Packages", "main", "amd64", RecordType::binary};
   auto r = read_index_entries(
-    "Package: evil\nVersion: 1\nArchitecture: amd64\nFilename: ../../x\nSize: 1\nSHA256: " + sha +
-      "\n\nPackage: weak\nVersion: 1\nArchitecture: amd64\nFilename: pool/w.deb\nSize: 1\n"
-      "MD5sum: " + std::string(32, 'a') +
-      "\n\nPackage: good\nVersion: 1\nArchitecture: amd64\nFilename: pool/g.deb\nSize: 1\nSHA256: " +
-      sha + "\n",
-    binary, "P");
+      "Package: evil\nVersion: 1\nArchitecture: amd64\nFilename: ../../x\nSize: 1\nSHA256: " + sha +
+          "\n\nPackage: weak\nVersion: 1\nArchitecture: amd64\nFilename: pool/w.deb\nSize: 1\n"
+          "MD5sum: " +
+          std::string(32, 'a') +
+          "\n\nPackage: good\nVersion: 1\nArchitecture: amd64\nFilename: pool/g.deb\nSize: "
+          "1\nSHA256: " +
+          sha + "\n",
+      binary, "P");
   ASSERT_EQ(r.packages.size(), 1u);
   EXPECT_EQ(r.packages[0].name, "good");
   ASSERT_EQ(r.problems.size(), 2u);
   EXPECT_NE(r.problems[0].find("P: stanza 1 (evil): Filename: unsafe path '../../x'"),
             std::string::npos)
-    << r.problems[0];
+      << r.problems[0];
   EXPECT_NE(r.problems[1].find("(weak): no valid SHA256"), std::string::npos) << r.problems[1];
 }
 
@@ -126,8 +130,9 @@ TEST(MirrorIndex, KeepsOnlyWhatTheFilterAcceptsByBinaryOrSourceName)
   EXPECT_EQ(asked[1], (std::pair<std::string, std::string>{"libfoo1", "foo"}));
   // A stanza the filter drops is not checked: its problems are not this import's.
   auto unsafe = read_index_entries(
-    "Package: evil\nVersion: 1\nArchitecture: amd64\nFilename: ../x\nSize: 1\nSHA256: " + sha + "\n",
-    binary, "P", [](std::string_view, std::string_view) { return false; });
+      "Package: evil\nVersion: 1\nArchitecture: amd64\nFilename: ../x\nSize: 1\nSHA256: " + sha +
+          "\n",
+      binary, "P", [](std::string_view, std::string_view) { return false; });
   EXPECT_TRUE(unsafe.packages.empty());
   EXPECT_TRUE(unsafe.problems.empty());
 }

@@ -55,7 +55,7 @@ TEST(MirrorRelease, HonoursValidUntil)
   } catch (const prepo::util::Error& e) {
     EXPECT_NE(std::string(e.what()).find("http://m/dists/skaro/Release: expired"),
               std::string::npos)
-      << e.what();
+        << e.what();
   }
 }
 
@@ -79,7 +79,7 @@ TEST(MirrorRelease, RefusesADateAheadOfTheClock)
   // apt's allowance for clock skew, and not a second more.
   EXPECT_NO_THROW(parse_release(text, "http://m/dists/skaro", date));
   EXPECT_NO_THROW(
-    parse_release(text, "http://m/dists/skaro", date - prepo::import::max_future_seconds));
+      parse_release(text, "http://m/dists/skaro", date - prepo::import::max_future_seconds));
   try {
     parse_release(text, "http://m/dists/skaro", date - prepo::import::max_future_seconds - 1);
     FAIL();
@@ -87,7 +87,7 @@ TEST(MirrorRelease, RefusesADateAheadOfTheClock)
     EXPECT_NE(std::string(e.what()).find("http://m/dists/skaro/Release: not valid yet: Date Sat, "
                                          "21 Nov 2026 14:22:00 UTC is 11 s ahead"),
               std::string::npos)
-      << e.what();
+        << e.what();
   }
   // An unreadable Date is only warned about by apt: not a reason to refuse.
   EXPECT_NO_THROW(parse_release(release("Date: someday\n"), "http://m/dists/skaro", 0));
@@ -114,9 +114,8 @@ TEST(MirrorRelease, MustBeTheDistributionAskedFor)
   // Codename or Suite, as apt accepts it.
   EXPECT_EQ(name_error("Codename: skaro\nSuite: unstable\n", "skaro"), "");
   EXPECT_EQ(name_error("Codename: bookworm\nSuite: stable\n", "stable"), "");
-  EXPECT_EQ(name_error("Codename: bookworm-security\nSuite: stable-security\n",
-                       "bookworm-security"),
-            "");
+  EXPECT_EQ(
+      name_error("Codename: bookworm-security\nSuite: stable-security\n", "bookworm-security"), "");
   // "buster/updates" (the old security layout) is Codename buster.
   EXPECT_EQ(name_error("Codename: buster\nSuite: oldoldstable\n", "buster/updates"), "");
   EXPECT_EQ(name_error("Suite: skaro\n", "skaro"), "");

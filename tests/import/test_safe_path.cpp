@@ -14,9 +14,9 @@ TEST(SafePath, AcceptsPoolPaths)
 
 TEST(SafePath, RefusesEscapesAndOddCharacters)
 {
-  for (const char* bad : {"", "/etc/passwd", "../../x", "pool/../../x", "pool/./x", "pool//x",
-                          "pool/x/", "..", "pool/a b.deb", "pool/a\\b", "pool/%2e%2e/x",
-                          "pool/a:b", "pool/\x01x", "pool/ä.deb"}) {
+  for (const char* bad :
+       {"", "/etc/passwd", "../../x", "pool/../../x", "pool/./x", "pool//x", "pool/x/", "..",
+        "pool/a b.deb", "pool/a\\b", "pool/%2e%2e/x", "pool/a:b", "pool/\x01x", "pool/ä.deb"}) {
     EXPECT_THROW(check_safe_relative_path(bad, "t"), prepo::util::Error) << bad;
   }
 }

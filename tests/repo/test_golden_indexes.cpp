@@ -45,7 +45,7 @@ BinaryPackage fixed_binary()
 TEST(GoldenIndexes, PackagesStanza)
 {
   auto stanza =
-    packages_stanza(fixed_binary(), "pool/skaro/main/a/asterisk/asterisk_1.4.6-1_amd64.deb");
+      packages_stanza(fixed_binary(), "pool/skaro/main/a/asterisk/asterisk_1.4.6-1_amd64.deb");
   test::expect_golden("packages-stanza.txt", stanza.to_string());
 }
 
@@ -60,17 +60,17 @@ TEST_F(GoldenSources, SourcesStanza)
   const auto o = util::checksum_bytes(orig);
   const auto d = util::checksum_bytes(debian);
   const auto dsc_text =
-    "Format: 3.0 (quilt)\nSource: hello\nBinary: hello, hello-doc\nArchitecture: any all\n"
-    "Version: 1.0-1\nMaintainer: XiVO <dev@example.org>\nHomepage: https://example.org/\n"
-    "Standards-Version: 4.6.2\nBuild-Depends: debhelper-compat (= 13)\n"
-    "Package-List:\n hello deb misc optional arch=any\n hello-doc deb doc optional arch=all\n"
-    "Checksums-Sha1:\n " +
-    o.sha1 + " " + std::to_string(o.size) + " hello_1.0.orig.tar.gz\n " + d.sha1 + " " +
-    std::to_string(d.size) + " hello_1.0-1.debian.tar.xz\n" + "Checksums-Sha256:\n " + o.sha256 +
-    " " + std::to_string(o.size) + " hello_1.0.orig.tar.gz\n " + d.sha256 + " " +
-    std::to_string(d.size) + " hello_1.0-1.debian.tar.xz\n" + "Files:\n " + o.md5 + " " +
-    std::to_string(o.size) + " hello_1.0.orig.tar.gz\n " + d.md5 + " " + std::to_string(d.size) +
-    " hello_1.0-1.debian.tar.xz\n";
+      "Format: 3.0 (quilt)\nSource: hello\nBinary: hello, hello-doc\nArchitecture: any all\n"
+      "Version: 1.0-1\nMaintainer: XiVO <dev@example.org>\nHomepage: https://example.org/\n"
+      "Standards-Version: 4.6.2\nBuild-Depends: debhelper-compat (= 13)\n"
+      "Package-List:\n hello deb misc optional arch=any\n hello-doc deb doc optional arch=all\n"
+      "Checksums-Sha1:\n " +
+      o.sha1 + " " + std::to_string(o.size) + " hello_1.0.orig.tar.gz\n " + d.sha1 + " " +
+      std::to_string(d.size) + " hello_1.0-1.debian.tar.xz\n" + "Checksums-Sha256:\n " + o.sha256 +
+      " " + std::to_string(o.size) + " hello_1.0.orig.tar.gz\n " + d.sha256 + " " +
+      std::to_string(d.size) + " hello_1.0-1.debian.tar.xz\n" + "Files:\n " + o.md5 + " " +
+      std::to_string(o.size) + " hello_1.0.orig.tar.gz\n " + d.md5 + " " + std::to_string(d.size) +
+      " hello_1.0-1.debian.tar.xz\n";
   util::write_file_atomic(dir() / "hello_1.0-1.dsc", dsc_text);
   auto dsc = read_dsc(dir() / "hello_1.0-1.dsc");
   auto listed = verify_listed_files(dsc, dir());
@@ -91,9 +91,9 @@ TEST(GoldenIndexes, Release)
   f.components = {"main", "contrib"};
   f.description = "XiVO development";
   std::vector<ReleaseEntry> entries{
-    {"main/binary-amd64/Packages.xz", util::checksum_bytes("xz")},
-    {"main/binary-amd64/Packages", util::checksum_bytes("plain")},
-    {"contrib/source/Sources.gz", util::checksum_bytes("gz")},
+      {"main/binary-amd64/Packages.xz", util::checksum_bytes("xz")},
+      {"main/binary-amd64/Packages", util::checksum_bytes("plain")},
+      {"contrib/source/Sources.gz", util::checksum_bytes("gz")},
   };
   test::expect_golden("release.txt", make_release(f, entries));
   test::expect_golden("index-release.txt", make_index_release(f, "main", "amd64"));

@@ -392,8 +392,8 @@ TEST_F(Include, ASecondRevisionFindsItsOrigTarballInTheStore)
   EXPECT_EQ(result.replaced, 1u);
   const auto sources = util::read_file(top() / "main/source/Sources");
   EXPECT_TRUE(contains(sources, "Version: 1.0-2\n")) << sources;
-  EXPECT_TRUE(contains(sources, util::checksum_file(first / "gamma_1.0.orig.tar.gz").sha256 +
-                                    " " + std::to_string(fs::file_size(first / "gamma_1.0.orig.tar.gz")) +
+  EXPECT_TRUE(contains(sources, util::checksum_file(first / "gamma_1.0.orig.tar.gz").sha256 + " " +
+                                    std::to_string(fs::file_size(first / "gamma_1.0.orig.tar.gz")) +
                                     " gamma_1.0.orig.tar.gz"))
       << sources;
   EXPECT_TRUE(fs::exists(farm_dir() / "pool/skaro/main/g/gamma/gamma_1.0.orig.tar.gz"));
@@ -406,7 +406,8 @@ TEST_F(Include, ASecondRevisionFindsItsOrigTarballInTheStore)
              "gamma (1.1-1) unstable; urgency=medium\n\n  * New upstream.\n\n"
              " -- Jane Doe <jane@example.com>  Wed, 03 Jan 2024 00:00:00 +0000\n\n" +
                  util::read_file(changelog));
-  run_or_throw("cd " + q(second) + " && mv gamma-1.0 gamma-1.1 && tar czf gamma_1.1.orig.tar.gz "
+  run_or_throw("cd " + q(second) +
+               " && mv gamma-1.0 gamma-1.1 && tar czf gamma_1.1.orig.tar.gz "
                "--exclude=debian gamma-1.1 && dpkg-source -b gamma-1.1 >/dev/null 2>&1");
   fs::copy_file(second / "gamma_1.1-1.dsc", upload / "gamma_1.1-1.dsc");
   const auto message = error_of([&] { include({upload / "gamma_1.1-1.dsc"}); });

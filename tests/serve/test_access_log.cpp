@@ -21,8 +21,9 @@ TEST(AccessLog, CombinedFormat)
   e.user_agent = "Debian APT-HTTP/1.3 (2.6.1)";
   std::string line;
   format_combined(e, line);
-  EXPECT_EQ(line, "127.0.0.1 - alice [06/Nov/1994:08:49:37 +0000] \"GET /alice/dists/skaro/InRelease "
-                  "HTTP/1.1\" 200 1234 \"-\" \"Debian APT-HTTP/1.3 (2.6.1)\"\n");
+  EXPECT_EQ(line,
+            "127.0.0.1 - alice [06/Nov/1994:08:49:37 +0000] \"GET /alice/dists/skaro/InRelease "
+            "HTTP/1.1\" 200 1234 \"-\" \"Debian APT-HTTP/1.3 (2.6.1)\"\n");
 }
 
 TEST(AccessLog, EscapesClientBytes)
@@ -37,8 +38,10 @@ TEST(AccessLog, EscapesClientBytes)
   e.user_agent = "x\\y\x01";
   std::string line;
   format_combined(e, line);
-  EXPECT_EQ(line, "::1 - - [01/Jan/1970:00:00:00 +0000] \"GET /a\\\"b\\x0a127.0.0.1 - forged HTTP/1.0\" 404 - "
-                  "\"-\" \"x\\\\y\\x01\"\n");
+  EXPECT_EQ(
+      line,
+      "::1 - - [01/Jan/1970:00:00:00 +0000] \"GET /a\\\"b\\x0a127.0.0.1 - forged HTTP/1.0\" 404 - "
+      "\"-\" \"x\\\\y\\x01\"\n");
   line.clear();
   e.method = "";
   format_combined(e, line);

@@ -14,9 +14,10 @@ TEST(HttpDate, FormatsAndParsesTheThreeForms)
   EXPECT_EQ(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), t0);
   EXPECT_EQ(parse_http_date("Sun Nov  6 08:49:37 1994"), t0);
   EXPECT_EQ(parse_http_date(" Sun, 06 Nov 1994 08:49:37 GMT "), t0);
-  for (std::string_view bad : {"", "yesterday", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 6 Nov 1994 08:49:37 GMT",
-                               "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT",
-                               "Sun, 06 Nov 1994 08:49:37 GMT trailing", "1994-11-06T08:49:37Z"}) {
+  for (std::string_view bad :
+       {"", "yesterday", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 6 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT",
+        "Sun, 06 Nov 1994 08:49:37 GMT trailing", "1994-11-06T08:49:37Z"}) {
     EXPECT_FALSE(parse_http_date(bad).has_value()) << bad;
   }
 }
@@ -48,8 +49,9 @@ TEST(Preconditions, FollowRfc9110Order)
   EXPECT_EQ(evaluate_preconditions({.if_modified_since = earlier}, tag, t0), P::proceed);
   EXPECT_EQ(evaluate_preconditions({.if_modified_since = "garbage"}, tag, t0), P::proceed);
   // If-None-Match wins over If-Modified-Since (13.2.2 step 3 before 4).
-  EXPECT_EQ(evaluate_preconditions({.if_none_match = "\"other\"", .if_modified_since = later}, tag, t0),
-            P::proceed);
+  EXPECT_EQ(
+      evaluate_preconditions({.if_none_match = "\"other\"", .if_modified_since = later}, tag, t0),
+      P::proceed);
   EXPECT_EQ(evaluate_preconditions({.if_match = "\"other\""}, tag, t0), P::failed);
   EXPECT_EQ(evaluate_preconditions({.if_match = tag}, tag, t0), P::proceed);
   EXPECT_EQ(evaluate_preconditions({.if_unmodified_since = earlier}, tag, t0), P::failed);

@@ -1,9 +1,9 @@
 #include "serve/path_resolver.hpp"
 
 #include <cerrno>
+#include <fcntl.h>
 #include <filesystem>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include <gtest/gtest.h>
 
@@ -63,12 +63,41 @@ TEST(CheckTarget, DecodesOnceAndIgnoresTheQuery)
 TEST(CheckTarget, RefusesTraversalAndEncodings)
 {
   for (std::string_view raw : {
-         "/dev/../conf/tokens", "/dev/./x", "/..", "/dev/..", "/dev/%2e%2e/conf", "/dev/%2E%2E/x",
-         "/dev/.%2e/x", "/dev/%2e/x", "/dev/a%2fb", "/dev/a%2F..%2Fb", "/dev/a%5cb", "/dev/a\\b",
-         "/dev/a%00b", "/dev/a%0ab", "/dev/a%0d%0ab", "/dev/a%7fb", "/dev/a%1fb", "/dev//x", "//dev/x",
-         "/dev/%c0%ae%c0%ae/x", "/dev/%c0%af", "/dev/%e0%80%ae", "/dev/%ed%a0%80", "/dev/%f4%90%80%80",
-         "/dev/%ff", "/dev/%c3", "/dev/%c3%28", "/dev/%zz", "/dev/%2", "/dev/%", "dev/x", "", "*",
-         "http://host/dev/x", "/dev/x#frag",
+           "/dev/../conf/tokens",
+           "/dev/./x",
+           "/..",
+           "/dev/..",
+           "/dev/%2e%2e/conf",
+           "/dev/%2E%2E/x",
+           "/dev/.%2e/x",
+           "/dev/%2e/x",
+           "/dev/a%2fb",
+           "/dev/a%2F..%2Fb",
+           "/dev/a%5cb",
+           "/dev/a\\b",
+           "/dev/a%00b",
+           "/dev/a%0ab",
+           "/dev/a%0d%0ab",
+           "/dev/a%7fb",
+           "/dev/a%1fb",
+           "/dev//x",
+           "//dev/x",
+           "/dev/%c0%ae%c0%ae/x",
+           "/dev/%c0%af",
+           "/dev/%e0%80%ae",
+           "/dev/%ed%a0%80",
+           "/dev/%f4%90%80%80",
+           "/dev/%ff",
+           "/dev/%c3",
+           "/dev/%c3%28",
+           "/dev/%zz",
+           "/dev/%2",
+           "/dev/%",
+           "dev/x",
+           "",
+           "*",
+           "http://host/dev/x",
+           "/dev/x#frag",
        }) {
     EXPECT_EQ(check(raw), TargetCheck::bad_request) << raw;
   }
@@ -105,7 +134,8 @@ TEST_F(OpenBeneathTest, FollowsInternalSymlinksOnly)
 {
   const auto farm = dir() / "public" / "dev";
   util::make_dirs(farm / "dists" / "skaro@1");
-  util::write_file_atomic(farm / "dists" / "skaro@1" / "Release", "inside", util::Durability::no_flush);
+  util::write_file_atomic(farm / "dists" / "skaro@1" / "Release", "inside",
+                          util::Durability::no_flush);
   util::write_file_atomic(dir() / "secret", "SECRET", util::Durability::no_flush);
   std::filesystem::create_directory_symlink("skaro@1", farm / "dists" / "skaro");
   std::filesystem::create_symlink("../../secret", farm / "relative-out");

@@ -39,9 +39,9 @@ TEST(Range, MultipleRanges)
 
 TEST(Range, InvalidIsIgnored)
 {
-  for (std::string_view h : {"", "bytes", "bytes=", "bytes=,", "items=0-1", "bytes=a-b", "bytes=5-1",
-                             "bytes=-", "bytes=1", "bytes=0-1;2-3", "bytes=--1", "bytes=1-2-3",
-                             "bytes=0x10-20", "bytes=+1-2"}) {
+  for (std::string_view h :
+       {"", "bytes", "bytes=", "bytes=,", "items=0-1", "bytes=a-b", "bytes=5-1", "bytes=-",
+        "bytes=1", "bytes=0-1;2-3", "bytes=--1", "bytes=1-2-3", "bytes=0x10-20", "bytes=+1-2"}) {
     EXPECT_EQ(parse_range(h, 1000).kind, RangeSet::full) << h;
   }
 }

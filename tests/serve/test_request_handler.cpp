@@ -24,7 +24,8 @@ protected:
     config.save(*root_);
     for (const char* farm : {"dev", "alice", "bob"}) {
       util::make_dirs(root_->farm_dir(farm) / "pool");
-      util::write_file_atomic(root_->farm_dir(farm) / "pool" / "f.deb", content_, util::Durability::no_flush);
+      util::write_file_atomic(root_->farm_dir(farm) / "pool" / "f.deb", content_,
+                              util::Durability::no_flush);
     }
     TokenFile tokens;
     secret_ = tokens.add("al", {"alice"});
@@ -33,7 +34,8 @@ protected:
     site_.emplace(*root_, [](const std::string&) {});
   }
 
-  const Response& get(std::string target, std::initializer_list<std::pair<std::string*, std::string>> fields = {},
+  const Response& get(std::string target,
+                      std::initializer_list<std::pair<std::string*, std::string>> fields = {},
                       bool tls = false, bool allow_plain = false, Method method = Method::get)
   {
     options_.tls = tls;
@@ -54,13 +56,16 @@ protected:
 
   std::string basic(std::string_view user, std::string_view password)
   {
-    static constexpr char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static constexpr char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const std::string in = std::string(user) + ":" + std::string(password);
     std::string out = "Basic ";
     for (std::size_t i = 0; i < in.size(); i += 3) {
       std::uint32_t v = static_cast<unsigned char>(in[i]) << 16;
-      if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-      if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
+      if (i + 1 < in.size())
+        v |= static_cast<unsigned char>(in[i + 1]) << 8;
+      if (i + 2 < in.size())
+        v |= static_cast<unsigned char>(in[i + 2]);
       out += b64[v >> 18];
       out += b64[(v >> 12) & 63];
       out += i + 1 < in.size() ? b64[(v >> 6) & 63] : '=';
@@ -74,12 +79,16 @@ protected:
   {
     std::string out;
     for (const auto& p : response_.parts) {
-      out += p.from_file ? content_.substr(p.offset, p.length) : response_.text.substr(p.offset, p.length);
+      out += p.from_file ? content_.substr(p.offset, p.length)
+                         : response_.text.substr(p.offset, p.length);
     }
     return out;
   }
 
-  static bool has(const Response& r, std::string_view field) { return r.header.find(field) != std::string::npos; }
+  static bool has(const Response& r, std::string_view field)
+  {
+    return r.header.find(field) != std::string::npos;
+  }
 
   std::string content_ = [] {
     std::string s;
@@ -122,9 +131,11 @@ TEST_F(HandlerTest, ConditionalAndRangeRequests)
 {
   get("/dev/pool/f.deb");
   const auto etag_start = response_.header.find("ETag: ") + 6;
-  const auto etag = response_.header.substr(etag_start, response_.header.find("\r\n", etag_start) - etag_start);
+  const auto etag =
+      response_.header.substr(etag_start, response_.header.find("\r\n", etag_start) - etag_start);
   const auto lm_start = response_.header.find("Last-Modified: ") + 15;
-  const auto last_modified = response_.header.substr(lm_start, response_.header.find("\r\n", lm_start) - lm_start);
+  const auto last_modified =
+      response_.header.substr(lm_start, response_.header.find("\r\n", lm_start) - lm_start);
 
   get("/dev/pool/f.deb", {{&head_.if_none_match, etag}});
   EXPECT_EQ(response_.status, 304u);
@@ -175,8 +186,8 @@ TEST_F(HandlerTest, RefusesWhatIsNotAFileOfAFarm)
   EXPECT_EQ(body(), "405 Method Not Allowed\n"); // the body Content-Length announces
   EXPECT_EQ(get("/dev/../conf/secret").status, 400u);
   EXPECT_EQ(get("/nope/pool/f.deb").status, 404u);
-  EXPECT_EQ(get("/dev/pool").status, 404u);          // a directory
-  EXPECT_EQ(get("/dev/pool/f.deb/").status, 404u);   // a file named as a directory
+  EXPECT_EQ(get("/dev/pool").status, 404u);        // a directory
+  EXPECT_EQ(get("/dev/pool/f.deb/").status, 404u); // a file named as a directory
   EXPECT_EQ(get("/dev/pool/missing").status, 404u);
   EXPECT_EQ(get("/dev").status, 301u);
   EXPECT_TRUE(has(response_, "Location: /dev/\r\n"));
@@ -202,19 +213,28 @@ TEST_F(HandlerTest, PrivateFarmsNeedATokenOverTls)
   EXPECT_TRUE(has(response_, "WWW-Authenticate: Basic realm=\"prepo\""));
   EXPECT_EQ(response_.header.find("alice"), std::string::npos);
   EXPECT_EQ(body().find("alice"), std::string::npos);
-  EXPECT_EQ(get("/alice/pool/f.deb", {{&head_.authorization, basic("al", "wrong")}}, true).status, 401u);
-  EXPECT_EQ(get("/alice/pool/f.deb", {{&head_.authorization, basic("nobody", secret_)}}, true).status, 401u);
-  EXPECT_EQ(get("/alice/pool/f.deb", {{&head_.authorization, "Bearer " + secret_}}, true).status, 401u);
+  EXPECT_EQ(get("/alice/pool/f.deb", {{&head_.authorization, basic("al", "wrong")}}, true).status,
+            401u);
+  EXPECT_EQ(
+      get("/alice/pool/f.deb", {{&head_.authorization, basic("nobody", secret_)}}, true).status,
+      401u);
+  EXPECT_EQ(get("/alice/pool/f.deb", {{&head_.authorization, "Bearer " + secret_}}, true).status,
+            401u);
   // A valid token not granted this farm: not disclosed.
-  EXPECT_EQ(get("/bob/pool/f.deb", {{&head_.authorization, basic("al", secret_)}}, true).status, 404u);
-  EXPECT_EQ(get("/nope/pool/f.deb", {{&head_.authorization, basic("al", secret_)}}, true).status, 404u);
+  EXPECT_EQ(get("/bob/pool/f.deb", {{&head_.authorization, basic("al", secret_)}}, true).status,
+            404u);
+  EXPECT_EQ(get("/nope/pool/f.deb", {{&head_.authorization, basic("al", secret_)}}, true).status,
+            404u);
 
-  EXPECT_EQ(get("/alice/pool/f.deb", {{&head_.authorization, basic("al", secret_)}}, true).status, 200u);
+  EXPECT_EQ(get("/alice/pool/f.deb", {{&head_.authorization, basic("al", secret_)}}, true).status,
+            200u);
   EXPECT_EQ(response_.user, "al");
   EXPECT_TRUE(has(response_, "Cache-Control: private\r\n"));
   EXPECT_EQ(body(), content_);
   // --allow-plain-auth: the same over plain HTTP.
-  EXPECT_EQ(get("/alice/pool/f.deb", {{&head_.authorization, basic("al", secret_)}}, false, true).status, 200u);
+  EXPECT_EQ(
+      get("/alice/pool/f.deb", {{&head_.authorization, basic("al", secret_)}}, false, true).status,
+      200u);
   EXPECT_EQ(get("/alice/pool/f.deb", {}, false, true).status, 401u);
 }
 

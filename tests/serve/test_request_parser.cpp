@@ -58,20 +58,21 @@ TEST(RequestParser, EnforcesLimits)
   auto ec = feed(many + "\r\n", head);
   EXPECT_EQ(RequestParser::status_for(ec), 431u) << ec.message();
 
-  const std::string big = "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(17000, 'a') + "\r\n\r\n";
+  const std::string big =
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(17000, 'a') + "\r\n\r\n";
   ec = feed(big, head);
   EXPECT_EQ(ec, http::error::header_limit);
   EXPECT_EQ(RequestParser::status_for(ec), 431u);
 
   for (std::string_view bad : std::initializer_list<std::string_view>{
-         "GET / HTTP/1.1\r\n\r\n",                                  // no Host
-         "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",            // two Hosts
-         "GET / HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\nRange: bytes=2-3\r\n\r\n",
-         "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
-         "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
-         "GET / HTTP/2.0\r\nHost: a\r\n\r\n",
-         std::string_view("GET /\0 HTTP/1.1\r\nHost: a\r\n\r\n", 30),
-         "GET / HTTP/1.1\r\nHost: a\r\nBad Field: x\r\n\r\n",
+           "GET / HTTP/1.1\r\n\r\n",                       // no Host
+           "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", // two Hosts
+           "GET / HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\nRange: bytes=2-3\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+           "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+           "GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+           std::string_view("GET /\0 HTTP/1.1\r\nHost: a\r\n\r\n", 30),
+           "GET / HTTP/1.1\r\nHost: a\r\nBad Field: x\r\n\r\n",
        }) {
     ec = feed(bad, head);
     EXPECT_TRUE(ec && ec != http::error::need_more) << bad;

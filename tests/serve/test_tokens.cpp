@@ -22,8 +22,9 @@ TEST_F(TokenFileTest, RoundTripStoresOnlyTheHash)
   EXPECT_TRUE(tokens.tokens().empty()); // no file yet
   const auto secret = tokens.add("alice", {"rc", "alice", "rc"});
   EXPECT_EQ(secret.size(), 43u); // 32 bytes, base64url without padding
-  EXPECT_EQ(secret.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-            std::string::npos);
+  EXPECT_EQ(
+      secret.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+      std::string::npos);
   tokens.add("bob", {"bob"});
   tokens.save(root);
 
@@ -76,13 +77,16 @@ TEST_F(TokenFileTest, MalformedFilesNameTheProblem)
     }
     return std::string("no error");
   };
-  EXPECT_EQ(message("Token: a\nFarms: x\nSHA256: " + hash + "\nSecret: x\n"),
-            "conf/tokens (stanza 1): unknown field 'Secret' (known: Token, Farms, SHA256, Created)");
+  EXPECT_EQ(
+      message("Token: a\nFarms: x\nSHA256: " + hash + "\nSecret: x\n"),
+      "conf/tokens (stanza 1): unknown field 'Secret' (known: Token, Farms, SHA256, Created)");
   EXPECT_EQ(message("Token: a\nFarms: x\nSHA256: abc\n"),
             "conf/tokens (stanza 1): token a: SHA256 must be 64 lowercase hex digits");
-  EXPECT_EQ(message("Token: a\nFarms: x\nSHA256: " + hash + "\n\nToken: a\nFarms: y\nSHA256: " + hash + "\n"),
+  EXPECT_EQ(message("Token: a\nFarms: x\nSHA256: " + hash +
+                    "\n\nToken: a\nFarms: y\nSHA256: " + hash + "\n"),
             "conf/tokens (stanza 2): token 'a' is defined twice");
-  EXPECT_EQ(message("Token: a\nSHA256: " + hash + "\n"), "conf/tokens (stanza 1): missing field Farms");
+  EXPECT_EQ(message("Token: a\nSHA256: " + hash + "\n"),
+            "conf/tokens (stanza 1): missing field Farms");
 }
 
 } // namespace

@@ -34,8 +34,7 @@ protected:
   void publish_gallifrey_twice()
   {
     set_keep("dev", 10);
-    configure(
-        [](repo::Config& config) { config.add_distribution(make_dist("dev", "gallifrey")); });
+    configure([](repo::Config& config) { config.add_distribution(make_dist("dev", "gallifrey")); });
     put("dev/gallifrey", {build1({"stable", "1.0"})}); // 1
     put("dev/gallifrey", {build1({"stable", "1.1"})}); // 2
   }

@@ -223,8 +223,7 @@ TEST_F(Gpg, WeakDigestSignaturesAreRefused)
   for (const std::string digest : {"SHA1", "MD5"}) {
     a->gpg("--yes --digest-algo " + digest + " --clearsign -o " + (dir() / "InRelease").string() +
            " " + (dir() / "Release").string());
-    gpg::VerifyResult result =
-      gpg::verify_clearsigned(slurp(dir() / "InRelease"), {a->pub_asc()});
+    gpg::VerifyResult result = gpg::verify_clearsigned(slurp(dir() / "InRelease"), {a->pub_asc()});
     EXPECT_FALSE(result.any_valid());
     ASSERT_EQ(result.signatures.size(), 1u);
     EXPECT_EQ(result.signatures[0].problem, "weak digest " + digest);

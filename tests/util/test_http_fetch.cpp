@@ -46,16 +46,17 @@ TEST_F(HttpFetch, DownloadsVerifiesAndReportsEachJob)
   const auto good = put("good", std::string(100000, 'g'));
   put("bad", "not what the index says");
   std::vector<http::DownloadJob> jobs{
-    {url("good"), (dir() / "out-good").string(), 100000, good, false, {}},
-    {url("bad"), (dir() / "out-bad").string(), 23, good, false, {}},
-    {url("missing"), (dir() / "out-missing").string(), 1, good, false, {}},
-    {url("good"), (dir() / "out-long").string(), 10, good, false, {}}};
+      {url("good"), (dir() / "out-good").string(), 100000, good, false, {}},
+      {url("bad"), (dir() / "out-bad").string(), 23, good, false, {}},
+      {url("missing"), (dir() / "out-missing").string(), 1, good, false, {}},
+      {url("good"), (dir() / "out-long").string(), 10, good, false, {}}};
   std::size_t done = 0;
   std::uint64_t bytes = 0;
   http::FetchOptions two_at_once;
   two_at_once.parallel = 2;
-  http::Fetcher(two_at_once).download(
-    jobs, [&](const http::DownloadJob&) { ++done; }, [&](std::uint64_t n) { bytes += n; });
+  http::Fetcher(two_at_once)
+      .download(
+          jobs, [&](const http::DownloadJob&) { ++done; }, [&](std::uint64_t n) { bytes += n; });
   EXPECT_EQ(done, 4u);
   EXPECT_TRUE(jobs[0].ok) << jobs[0].error;
   EXPECT_EQ(read_file(dir() / "out-good"), std::string(100000, 'g'));
@@ -76,9 +77,9 @@ TEST_F(HttpFetch, ResumesAPartialFile)
   write_file_atomic(dir() / "out.part", content.substr(0, 20000));
   std::uint64_t bytes = 0;
   std::vector<http::DownloadJob> jobs{
-    {url("file"), (dir() / "out").string(), content.size(), sha, false, {}}};
-  http::Fetcher().download(jobs, [](const http::DownloadJob&) {},
-                           [&](std::uint64_t n) { bytes += n; });
+      {url("file"), (dir() / "out").string(), content.size(), sha, false, {}}};
+  http::Fetcher().download(
+      jobs, [](const http::DownloadJob&) {}, [&](std::uint64_t n) { bytes += n; });
   ASSERT_TRUE(jobs[0].ok) << jobs[0].error;
   EXPECT_EQ(bytes, 30000u); // only the rest was transferred
   EXPECT_EQ(read_file(dir() / "out"), content);
@@ -132,21 +133,21 @@ TEST_F(HttpFetch, AServerThatNeverAnswersIsRetriedAloud)
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(server.url("/dists/skaro/InRelease") + ": "),
               std::string::npos)
-      << e.what();
+        << e.what();
   }
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_LT(took, std::chrono::seconds(8));
   ASSERT_EQ(notes.size(), 2u);
   EXPECT_EQ(notes[0].rfind(server.url("/dists/skaro/InRelease") + ": ", 0), 0u) << notes[0];
-  EXPECT_NE(notes[0].find("; retrying in 10 ms (attempt 2 of 3)"), std::string::npos)
-    << notes[0];
+  EXPECT_NE(notes[0].find("; retrying in 10 ms (attempt 2 of 3)"), std::string::npos) << notes[0];
   EXPECT_NE(notes[1].find("(attempt 3 of 3)"), std::string::npos) << notes[1];
 
   // The same for files fetched in parallel.
   notes.clear();
-  std::vector<http::DownloadJob> jobs{{server.url("/pool/a.deb"), (dir() / "a.deb").string(), 10,
-                                       std::string(64, 'a'), false, {}}};
-  fetcher.download(jobs, [](const http::DownloadJob&) {}, [](std::uint64_t) {});
+  std::vector<http::DownloadJob> jobs{
+      {server.url("/pool/a.deb"), (dir() / "a.deb").string(), 10, std::string(64, 'a'), false, {}}};
+  fetcher.download(
+      jobs, [](const http::DownloadJob&) {}, [](std::uint64_t) {});
   EXPECT_FALSE(jobs[0].ok);
   ASSERT_EQ(notes.size(), 2u);
   EXPECT_EQ(notes[0].rfind(server.url("/pool/a.deb") + ": ", 0), 0u) << notes[0];
@@ -157,12 +158,13 @@ TEST_F(HttpFetch, MismatchesNameWhatListedTheFile)
   const auto sha = put("good", "the bytes");
   put("bad", "other!!!!");
   std::vector<http::DownloadJob> jobs{
-    {url("bad"), (dir() / "out-bad").string(), 9, sha, false, {}, "hello_1.0-1.dsc"},
-    {url("good"), (dir() / "out-long").string(), 3, sha, false, {}, "hello_1.0-1.dsc"}};
-  http::Fetcher().download(jobs, [](const http::DownloadJob&) {}, [](std::uint64_t) {});
+      {url("bad"), (dir() / "out-bad").string(), 9, sha, false, {}, "hello_1.0-1.dsc"},
+      {url("good"), (dir() / "out-long").string(), 3, sha, false, {}, "hello_1.0-1.dsc"}};
+  http::Fetcher().download(
+      jobs, [](const http::DownloadJob&) {}, [](std::uint64_t) {});
   EXPECT_NE(jobs[0].error.find("SHA256 is "), std::string::npos) << jobs[0].error;
   EXPECT_NE(jobs[0].error.find(", hello_1.0-1.dsc says " + sha), std::string::npos)
-    << jobs[0].error;
+      << jobs[0].error;
   EXPECT_EQ(jobs[1].error, "larger than the 3 bytes hello_1.0-1.dsc says");
 }
 
