@@ -9,12 +9,17 @@
 
 namespace prepo::pool {
 
-fs::path ContentStore::object_path(std::string_view sha256) const
+std::string ContentStore::object_name(std::string_view sha256)
 {
   if (sha256.size() != 64) {
     throw util::Error("invalid object name '{}'", sha256);
   }
-  return dir_ / std::string(sha256.substr(0, 2)) / std::string(sha256);
+  return fmt::format("{}/{}", sha256.substr(0, 2), sha256);
+}
+
+fs::path ContentStore::object_path(std::string_view sha256) const
+{
+  return dir_ / object_name(sha256);
 }
 
 std::size_t ContentStore::shard_index(std::string_view sha256)

@@ -21,6 +21,8 @@ public:
 
   const fs::path& dir() const { return dir_; }
   fs::path object_path(std::string_view sha256) const;
+  // The object's path inside the store: <2 hex>/<sha256>.
+  static std::string object_name(std::string_view sha256);
   // Objects live in 256 shard directories, store/00 ... store/ff: the
   // number of the one `sha256` goes into.
   static std::size_t shard_index(std::string_view sha256);

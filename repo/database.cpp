@@ -1,5 +1,7 @@
 #include "repo/database.hpp"
 
+#include "pool/store.hpp"
+
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 
@@ -485,7 +487,7 @@ void DbTxn::put_object(const ObjectInfo& info)
 void DbTxn::delete_object(std::string_view sha256)
 {
   txn_.del(objects_, sha256);
-  add_pending_unlink(fmt::format("store/{}/{}", sha256.substr(0, 2), sha256));
+  add_pending_unlink("store/" + pool::ContentStore::object_name(sha256));
 }
 
 void DbTxn::for_each_object(const std::function<bool(const ObjectInfo&)>& fn) const

@@ -257,7 +257,7 @@ IndexHeadStart::~IndexHeadStart()
 std::optional<IndexHeadStart::Prepared> IndexHeadStart::take(const std::string& farm,
                                                              std::uint64_t generation)
 {
-  if (!prepared_ || farm != farm_ || generation != generation_) {
+  if (!serves(farm, generation)) {
     return std::nullopt;
   }
   done_.get();
@@ -265,6 +265,11 @@ std::optional<IndexHeadStart::Prepared> IndexHeadStart::take(const std::string& 
   auto out = std::move(prepared_);
   prepared_.reset();
   return out;
+}
+
+bool IndexHeadStart::serves(const std::string& farm, std::uint64_t generation) const
+{
+  return prepared_ && farm == farm_ && generation == generation_;
 }
 
 } // namespace prepo::repo

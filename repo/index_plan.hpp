@@ -88,6 +88,8 @@ public:
   // Waits for the compression (rethrowing its failure). Nothing unless the
   // head start is for this farm and generation, nor a second time.
   std::optional<Prepared> take(const std::string& farm, std::uint64_t generation);
+  // Whether take would give something for this farm and generation.
+  bool serves(const std::string& farm, std::uint64_t generation) const;
 
 private:
   std::string farm_;

@@ -446,7 +446,7 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
   session.db().env().release_mapped_pages();
   progress.finish();
   std::optional<IndexHeadStart::Prepared> early;
-  if (options.head_start != nullptr) {
+  if (options.head_start != nullptr && options.head_start->serves(farm_name, state.current)) {
     progress.start("compressing indexes (begun before the change committed)", 0);
     early = options.head_start->take(farm_name, state.current);
     progress.finish();
