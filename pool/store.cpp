@@ -99,7 +99,6 @@ void ContentStore::remove(std::string_view sha256) const
 
 void ContentStore::link_into(std::string_view sha256, const fs::path& destination) const
 {
-  util::make_dirs(destination.parent_path());
   util::link_or_copy(object_path(sha256), destination);
 }
 

@@ -52,7 +52,8 @@ public:
 
   void remove(std::string_view sha256) const;
 
-  // Hard-link the object to `destination` (creating directories).
+  // Hard-link the object to `destination`, whose directory exists (the
+  // pool linker makes the directories first: see pool_linker.hpp).
   void link_into(std::string_view sha256, const fs::path& destination) const;
 
   // Calls fn(sha256) for each object file present, in no order (temporary

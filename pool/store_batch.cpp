@@ -1,5 +1,6 @@
 #include "pool/store_batch.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 #include <sys/stat.h>
@@ -31,6 +32,14 @@ void StoreBatch::make_shard(std::size_t index, const fs::path& dir)
     return;
   }
   if (errno == EEXIST) {
+    auto& names = shard_names_[index];
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      auto name = entry.path().filename().string();
+      if (name.size() == 64) {
+        names.push_back(std::move(name));
+      }
+    }
+    std::ranges::sort(names);
     return;
   }
   util::make_dirs(dir); // the store directory itself is missing: an error names it
@@ -42,7 +51,8 @@ bool StoreBatch::write(std::string_view bytes, const std::string& sha256)
   const auto path = store_.object_path(sha256);
   const auto index = ContentStore::shard_index(sha256);
   std::call_once(shard_seen_[index], [&] { make_shard(index, path.parent_path()); });
-  if (!util::create_file_atomic(path, bytes, 0444)) {
+  if (std::ranges::binary_search(shard_names_[index], sha256) ||
+      !util::create_file_atomic(path, bytes, 0444)) {
     return false;
   }
   const std::lock_guard lock(mutex_);

@@ -28,7 +28,8 @@ public:
   ~StoreBatch();
 
   // Safe from several threads. True if this call created the object;
-  // false if the store has a file of that name already (not the batch's).
+  // false if the store has a file of that name already (not the batch's:
+  // whether it holds these bytes is for the caller to find out).
   bool write(std::string_view bytes, const std::string& sha256);
 
   // Before the commit: removes the objects `keep` rejects (those of
@@ -49,6 +50,10 @@ private:
   // The shard directories the batch made: set under shard_seen_, read
   // once the writers are done.
   std::array<fs::path, 256> shard_made_{};
+  // The object names each shard held when first looked at (sorted), set
+  // under shard_seen_: an object not among them is new, and no stat per
+  // object needs to find that out.
+  std::array<std::vector<std::string>, 256> shard_names_{};
   bool committed_ = false;
 };
 

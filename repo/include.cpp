@@ -53,10 +53,12 @@ struct Staging {
 
   bool stage(std::string_view bytes, const std::string& sha256) const
   {
-    if (!enabled || store.holds(sha256, bytes.size())) {
+    if (!enabled) {
       return false;
     }
-    return batch.write(bytes, sha256); // false: the same bytes given twice
+    // False when the store has a file of that name already (recorded, or
+    // rewritten when the change is stored) or the same bytes come twice.
+    return batch.write(bytes, sha256);
   }
 };
 

@@ -244,7 +244,12 @@ IndexHeadStart::IndexHeadStart(const DbTxn& txn, const Config& config, const std
   // Cached chunks are left in the cache: fetched now, they would only add
   // to the memory the command holds until it commits.
   jobs_ = uncompressed_chunks(txn, all, prepared_->compressed, false);
-  done_ = std::async(std::launch::async, [this] { run_jobs(jobs_); });
+  done_ = std::async(std::launch::async, [this] {
+    // The command's own thread (recording, committing) and the pool linker
+    // are what it waits for; compression fills the cores they leave.
+    util::yield_priority_to_waited_work();
+    run_jobs(jobs_);
+  });
 }
 
 IndexHeadStart::~IndexHeadStart()

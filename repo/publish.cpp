@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "pool/pool_linker.hpp"
 #include "repo/index_plan.hpp"
 #include "repo/release_file.hpp"
 #include "repo/retention.hpp"
@@ -263,16 +264,13 @@ private:
   fs::path dists_dir_;
 };
 
-// A pool link to make: the store object (by SHA256) and its pool path.
-using PoolLink = std::pair<std::string, std::string>;
-
 // Pool links for everything the generations since the last publish added
 // (every file, with `all`). Only collected here: the transaction is not
 // shared across threads, and the linking runs beside index compression.
-std::vector<PoolLink> new_pool_links(const DbTxn& txn, const std::string& farm, Session& session,
-                                     const FarmState& state, bool all)
+std::vector<pool::PoolLink> new_pool_links(const DbTxn& txn, const std::string& farm,
+                                           Session& session, const FarmState& state, bool all)
 {
-  std::vector<PoolLink> links;
+  std::vector<pool::PoolLink> links;
   auto link_record = [&](std::string_view id) {
     auto record = txn.record(id);
     if (!record) {
@@ -304,60 +302,6 @@ std::vector<PoolLink> new_pool_links(const DbTxn& txn, const std::string& farm, 
   }
   return links;
 }
-
-// Makes the links on its own thread from construction; wait() returns when
-// all exist (or rethrows the first failure). Creating directories and links
-// is kernel work that waits on directory locks, compressing indexes is user
-// CPU: side by side, neither waits for the other to finish.
-//
-// Once the links exist, the same thread starts the file system's writeback
-// (syncfs): the publish's own syncfs, which must find the pool durable
-// before the switch, then has little left to write instead of 10,000 new
-// directories. wait() does not wait for this early writeback.
-class PoolLinker {
-public:
-  PoolLinker(const pool::ContentStore& store, fs::path farm_dir, std::vector<PoolLink> links)
-      : links_(std::move(links)), linked_(linked_promise_.get_future()),
-        done_(std::async(std::launch::async, [this, &store, farm_dir] {
-          try {
-            // Half the cores: threads creating directories in one parent
-            // spin on its lock, in the CPU time that compression needs.
-            util::parallel_for(links_.size(), std::max(1u, util::default_threads() / 2),
-                               [&](std::size_t i) {
-                                 store.link_into(links_[i].first, farm_dir / links_[i].second);
-                               });
-            linked_promise_.set_value();
-          } catch (...) {
-            linked_promise_.set_exception(std::current_exception());
-            return;
-          }
-          if (!links_.empty()) {
-            try {
-              util::sync_filesystem(farm_dir);
-            } catch (const util::Error&) {
-              // Only a head start: the publish's own syncfs reports failures.
-            }
-          }
-        }))
-  {
-  }
-  PoolLinker(const PoolLinker&) = delete;
-  PoolLinker& operator=(const PoolLinker&) = delete;
-  ~PoolLinker()
-  {
-    if (done_.valid()) {
-      done_.wait(); // an early exit of the caller must not leave the thread running
-    }
-  }
-
-  void wait() { linked_.get(); }
-
-private:
-  std::vector<PoolLink> links_;
-  std::promise<void> linked_promise_;
-  std::future<void> linked_;
-  std::future<void> done_;
-};
 
 } // namespace
 
@@ -438,7 +382,7 @@ PublishResult publish_farm(Session& session, const std::string& farm_name,
   }
 
   progress.start("listing new pool files", 0);
-  PoolLinker linker(
+  pool::PoolLinker linker(
       session.store(), session.root().farm_dir(farm_name),
       new_pool_links(txn, farm_name, session, state, options.force || !state.ever_published));
   // The records read for the list need not stay mapped while a head start

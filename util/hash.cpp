@@ -22,17 +22,37 @@ struct MdCtxDeleter {
 };
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
 
+const EVP_MD* fetch_digest(const char* name)
+{
+  const EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  if (md == nullptr) {
+    throw Error("{}: OpenSSL offers no such digest", name);
+  }
+  return md;
+}
+
+// Fetched once and kept for the life of the process. OpenSSL 3 looks a
+// legacy EVP_sha256() up by name again on every EVP_DigestInit_ex, which
+// costs about as much as hashing a small .deb.
 const EVP_MD* digest_of(HashKind kind)
 {
   switch (kind) {
-  case HashKind::md5:
-    return EVP_md5();
-  case HashKind::sha1:
-    return EVP_sha1();
-  case HashKind::sha256:
-    return EVP_sha256();
-  case HashKind::sha512:
-    return EVP_sha512();
+  case HashKind::md5: {
+    static const EVP_MD* const md = fetch_digest("MD5");
+    return md;
+  }
+  case HashKind::sha1: {
+    static const EVP_MD* const md = fetch_digest("SHA1");
+    return md;
+  }
+  case HashKind::sha256: {
+    static const EVP_MD* const md = fetch_digest("SHA256");
+    return md;
+  }
+  case HashKind::sha512: {
+    static const EVP_MD* const md = fetch_digest("SHA512");
+    return md;
+  }
   }
   throw Error("unknown hash kind {}", static_cast<int>(kind));
 }
@@ -206,7 +226,8 @@ std::string sha256_hex(std::string_view bytes)
 {
   unsigned char raw[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), raw, &length, EVP_sha256(), nullptr) != 1) {
+  if (EVP_Digest(bytes.data(), bytes.size(), raw, &length, digest_of(HashKind::sha256), nullptr) !=
+      1) {
     throw Error("SHA256: OpenSSL digest failed");
   }
   return hex_encode(std::string_view(reinterpret_cast<const char*>(raw), length));

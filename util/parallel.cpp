@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <exception>
 #include <mutex>
 #include <system_error>
@@ -9,6 +10,8 @@
 #include <vector>
 
 #include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 namespace prepo::util {
 
@@ -84,6 +87,18 @@ unsigned default_threads()
 unsigned io_threads()
 {
   return std::max(4u, default_threads());
+}
+
+void yield_priority_to_waited_work()
+{
+  // On Linux a thread id names one thread for setpriority (POSIX would
+  // change the whole process).
+  const auto self = static_cast<id_t>(::gettid());
+  errno = 0;
+  const int nice = ::getpriority(PRIO_PROCESS, self);
+  if (errno == 0) {
+    ::setpriority(PRIO_PROCESS, self, std::min(nice + 5, 19));
+  }
 }
 
 void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& fn)

@@ -149,13 +149,14 @@ TEST_F(Store, RemoveKeepsOtherObjects)
   EXPECT_TRUE(store.contains(b.sha256));
 }
 
-TEST_F(Store, LinkIntoCreatesDirectoriesAndSharesTheInode)
+TEST_F(Store, LinkIntoSharesTheInode)
 {
   ContentStore store(dir() / "store");
   const auto sums = checksum_bytes("deb contents");
   store.add_bytes("deb contents", sums.sha256);
   const auto destination =
       dir() / "public" / "dev" / "pool" / "skaro" / "main" / "h" / "hello" / "hello_1_all.deb";
+  fs::create_directories(destination.parent_path());
   store.link_into(sums.sha256, destination);
   ASSERT_TRUE(fs::exists(destination));
   const auto object_st = stat_of(store.object_path(sums.sha256));
@@ -172,6 +173,7 @@ TEST_F(Store, LinkIntoCreatesDirectoriesAndSharesTheInode)
 
   // A second pool (another farm) gets the very same inode too.
   const auto other = dir() / "public" / "stable" / "pool" / "x.deb";
+  fs::create_directories(other.parent_path());
   store.link_into(sums.sha256, other);
   EXPECT_EQ(stat_of(other).st_ino, object_st.st_ino);
   EXPECT_EQ(stat_of(store.object_path(sums.sha256)).st_nlink, 3u);
@@ -185,6 +187,7 @@ TEST_F(Store, LinkIntoReplacesOtherBytesAtTheDestination)
   store.add_bytes("old", old_sums.sha256);
   store.add_bytes("new", new_sums.sha256);
   const auto destination = dir() / "pool" / "p.deb";
+  fs::create_directories(destination.parent_path());
   store.link_into(old_sums.sha256, destination);
   store.link_into(new_sums.sha256, destination);
   EXPECT_EQ(prepo::util::read_file(destination), "new");
@@ -196,6 +199,7 @@ TEST_F(Store, LinkIntoReplacesOtherBytesAtTheDestination)
 TEST_F(Store, LinkIntoAMissingObjectThrows)
 {
   ContentStore store(dir() / "store");
+  fs::create_directories(dir() / "pool");
   EXPECT_THROW(store.link_into(std::string(64, 'c'), dir() / "pool" / "x.deb"), Error);
   EXPECT_FALSE(fs::exists(dir() / "pool" / "x.deb"));
 }
