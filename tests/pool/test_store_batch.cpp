@@ -51,6 +51,30 @@ TEST_F(StoreBatchTest, WithoutFinishTheStoreIsAsItWas)
   EXPECT_EQ(entries(store.dir()), before) << "objects or shard directories were left";
 }
 
+TEST_F(StoreBatchTest, AnObjectAddedAfterItsShardWasListedIsNotOverwritten)
+{
+  ContentStore store(dir() / "store");
+  fs::create_directories(store.dir());
+  // Two byte strings whose objects share a shard.
+  const std::string first = "first";
+  std::string second;
+  for (int i = 0; second.empty(); ++i) {
+    const auto candidate = "second " + std::to_string(i);
+    if (ContentStore::shard_index(sha256_hex(candidate)) ==
+        ContentStore::shard_index(sha256_hex(first))) {
+      second = candidate;
+    }
+  }
+  fs::create_directories(store.object_path(sha256_hex(first)).parent_path()); // listed, empty
+  StoreBatch batch(store);
+  EXPECT_TRUE(batch.write(first, sha256_hex(first))); // the shard is listed here
+  // Another writer's object, after the listing: the file's name still wins.
+  prepo::util::write_file_atomic(store.object_path(sha256_hex(second)), "other writer");
+  EXPECT_FALSE(batch.write(second, sha256_hex(second)));
+  EXPECT_EQ(prepo::util::read_file(store.object_path(sha256_hex(second))), "other writer");
+  batch.commit();
+}
+
 TEST_F(StoreBatchTest, DropUnlessThenCommitKeepsWhatTheChangeReferences)
 {
   ContentStore store(dir() / "store");
