@@ -3,9 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <charconv>
-#include <fstream>
-#include <optional>
 #include <system_error>
 
 #include <fcntl.h>
@@ -131,38 +128,6 @@ void set_mode(int fd, int mode, const fs::path& path_for_errors)
   if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
     throw_errno("cannot set permissions", path_for_errors.native());
   }
-}
-
-// The process's umask, read once from /proc (umask(2) reads it only by
-// setting it, which would race with threads creating files); nullopt
-// where /proc does not say.
-std::optional<mode_t> process_umask()
-{
-  static const std::optional<mode_t> value = []() -> std::optional<mode_t> {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line)) {
-      if (line.starts_with("Umask:")) {
-        const std::string_view digits = std::string_view(line).substr(6);
-        const auto first = digits.find_first_not_of(" \t");
-        mode_t mask = 0;
-        if (first != std::string_view::npos &&
-            std::from_chars(digits.data() + first, digits.data() + digits.size(), mask, 8).ec ==
-                std::errc{}) {
-          return mask;
-        }
-      }
-    }
-    return std::nullopt;
-  }();
-  return value;
-}
-
-// Whether open(2) with `mode` makes a file with exactly that mode.
-bool umask_keeps(int mode)
-{
-  const auto mask = process_umask();
-  return mask && (static_cast<mode_t>(mode) & *mask) == 0;
 }
 
 void rename_into_place(const fs::path& temp, const fs::path& path)
@@ -518,9 +483,7 @@ bool create_file_atomic(const fs::path& path, std::string_view data, int mode)
     throw_errno("cannot create", path.native());
   }
   write_all(fd.get(), data, path);
-  if (!umask_keeps(mode)) {
-    set_mode(fd.get(), mode, path);
-  }
+  set_mode(fd.get(), mode, path);
   // linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the /proc link does not.
   const auto self = "/proc/self/fd/" + std::to_string(fd.get());
   if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) {
