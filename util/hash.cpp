@@ -1,5 +1,7 @@
 #include "util/hash.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <unistd.h>
 
@@ -22,13 +24,20 @@ struct MdCtxDeleter {
 };
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
 
-const EVP_MD* fetch_digest(const char* name)
+// OpenSSL's name for the digest.
+const char* openssl_name(HashKind kind)
 {
-  const EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
-  if (md == nullptr) {
-    throw Error("{}: OpenSSL offers no such digest", name);
+  switch (kind) {
+  case HashKind::md5:
+    return "MD5";
+  case HashKind::sha1:
+    return "SHA1";
+  case HashKind::sha256:
+    return "SHA256";
+  case HashKind::sha512:
+    return "SHA512";
   }
-  return md;
+  throw Error("unknown hash kind {}", static_cast<int>(kind));
 }
 
 // Fetched once and kept for the life of the process. OpenSSL 3 looks a
@@ -36,25 +45,21 @@ const EVP_MD* fetch_digest(const char* name)
 // costs about as much as hashing a small .deb.
 const EVP_MD* digest_of(HashKind kind)
 {
-  switch (kind) {
-  case HashKind::md5: {
-    static const EVP_MD* const md = fetch_digest("MD5");
-    return md;
+  static const auto fetched = [] {
+    std::array<const EVP_MD*, all_hash_kinds.size()> digests{};
+    for (std::size_t i = 0; i < digests.size(); ++i) {
+      digests[i] = EVP_MD_fetch(nullptr, openssl_name(all_hash_kinds[i]), nullptr);
+      if (digests[i] == nullptr) {
+        throw Error("{}: OpenSSL offers no such digest", openssl_name(all_hash_kinds[i]));
+      }
+    }
+    return digests;
+  }();
+  const auto at = std::ranges::find(all_hash_kinds, kind);
+  if (at == all_hash_kinds.end()) {
+    throw Error("unknown hash kind {}", static_cast<int>(kind));
   }
-  case HashKind::sha1: {
-    static const EVP_MD* const md = fetch_digest("SHA1");
-    return md;
-  }
-  case HashKind::sha256: {
-    static const EVP_MD* const md = fetch_digest("SHA256");
-    return md;
-  }
-  case HashKind::sha512: {
-    static const EVP_MD* const md = fetch_digest("SHA512");
-    return md;
-  }
-  }
-  throw Error("unknown hash kind {}", static_cast<int>(kind));
+  return fetched[static_cast<std::size_t>(at - all_hash_kinds.begin())];
 }
 
 void init_digest(EVP_MD_CTX* ctx, HashKind kind)
