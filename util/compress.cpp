@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "util/error.hpp"
+#include "util/xz_decoder.hpp"
 
 namespace prepo::util {
 
@@ -19,9 +20,6 @@ constexpr std::uint32_t xz_preset = 6;
 constexpr lzma_check xz_check = LZMA_CHECK_CRC64;
 // zlib counts in uInt; larger inputs are fed in slices.
 constexpr std::size_t zlib_slice = std::size_t{1} << 30;
-// A hostile header can ask for a dictionary of gigabytes; real indexes are
-// made with presets that need at most 64 MiB.
-constexpr std::uint64_t xz_memlimit = std::uint64_t{1} << 30;
 constexpr std::size_t min_output_buffer = 64 * 1024;
 // First guess for decompressed size; beyond it the buffer doubles, so a huge
 // input with no cap does not reserve gigabytes up front.
@@ -275,18 +273,6 @@ std::string gunzip(std::string_view data, std::uint64_t max_output, std::string_
 
 // ---- xz -------------------------------------------------------------------
 
-class LzmaStream {
-public:
-  LzmaStream() = default;
-  LzmaStream(const LzmaStream&) = delete;
-  LzmaStream& operator=(const LzmaStream&) = delete;
-  ~LzmaStream() { ::lzma_end(&stream_); }
-  lzma_stream* get() { return &stream_; }
-
-private:
-  lzma_stream stream_ = LZMA_STREAM_INIT;
-};
-
 struct LzmaIndexDeleter {
   void operator()(lzma_index* index) const { ::lzma_index_end(index, nullptr); }
 };
@@ -415,39 +401,15 @@ std::string join_xz(const std::vector<const CompressedChunk*>& chunks)
 
 std::string unxz(std::string_view data, std::uint64_t max_output, std::string_view what)
 {
-  LzmaStream decoder;
-  lzma_stream* stream = decoder.get();
-  if (::lzma_stream_decoder(stream, xz_memlimit, LZMA_CONCATENATED) != LZMA_OK) {
-    throw Error("{}: cannot initialise xz decoder", what);
-  }
+  XzDecoder decoder(data, std::string(what));
   CappedOutput out(max_output, what, data.size());
-  stream->next_in = bytes_of(data);
-  stream->avail_in = data.size();
   for (;;) {
     const auto [buffer, room] = out.space();
-    stream->next_out = reinterpret_cast<std::uint8_t*>(buffer);
-    stream->avail_out = room;
-    // All input is present, so LZMA_FINISH from the start: the decoder then
-    // reports a missing end as an error instead of waiting for more.
-    const lzma_ret rc = ::lzma_code(stream, LZMA_FINISH);
-    out.commit(room - stream->avail_out);
-    switch (rc) {
-    case LZMA_OK:
-      continue;
-    case LZMA_STREAM_END:
+    const std::size_t produced = decoder.read(buffer, room);
+    if (produced == 0) {
       return std::move(out).take();
-    case LZMA_MEMLIMIT_ERROR:
-      throw Error("{}: xz data needs more than {} MiB of memory to decompress", what,
-                  xz_memlimit >> 20);
-    case LZMA_MEM_ERROR:
-      throw Error("{}: out of memory while decompressing xz data", what);
-    case LZMA_FORMAT_ERROR:
-      throw Error("{}: not xz data", what);
-    case LZMA_OPTIONS_ERROR:
-      throw Error("{}: unsupported xz options", what);
-    default:
-      throw Error("{}: truncated or corrupt xz data", what);
     }
+    out.commit(produced);
   }
 }
 

@@ -211,3 +211,41 @@ TEST_F(Archive, ArReaderRefusesTar)
   std::string bytes = make_tar("", "t.tar");
   EXPECT_THROW(read_all(bytes, ArchiveReader::Format::ar), Error);
 }
+
+// An xz tar is decoded only as far as the entries read need: a reader that
+// stops after the first entries does not see damage further on, one that
+// reads to the end does.
+TEST_F(Archive, XzTarIsDecodedOnlyAsFarAsRead)
+{
+  std::string bytes = make_tar("-J --sort=name", "t.tar.xz"); // ./control before ./usr
+  std::string damaged = bytes;
+  damaged[damaged.size() - 40] ^= 0x55; // in the README's compressed data or the check
+
+  ArchiveReader reader(damaged, ArchiveReader::Format::tar_any_compression, "t.tar.xz");
+  bool found = false;
+  while (auto entry = reader.next()) {
+    if (entry->path == "./control") {
+      EXPECT_EQ(reader.read_data(1000), "Package: tiny\nVersion: 1.0\n");
+      found = true;
+      break;
+    }
+    reader.skip_data();
+  }
+  EXPECT_TRUE(found);
+
+  try {
+    read_all(damaged, ArchiveReader::Format::tar_any_compression);
+    FAIL() << "damage accepted";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "test.archive: truncated or corrupt xz data");
+  }
+}
+
+TEST_F(Archive, TruncatedXzTarIsAnError)
+{
+  std::string bytes = make_tar("-J", "t.tar.xz");
+  for (std::size_t keep : {bytes.size() - 1, bytes.size() / 2, std::size_t{30}}) {
+    EXPECT_THROW(read_all(bytes.substr(0, keep), ArchiveReader::Format::tar_any_compression), Error)
+        << keep;
+  }
+}
