@@ -50,7 +50,7 @@ private:
 
   archive* a_ = nullptr;
   std::unique_ptr<XzDecoder> xz_;
-  std::string decoded_;        // the block read_decoded last handed out
+  std::string decoded_;        // the block Callbacks::read last handed out
   std::size_t next_block_ = 0; // its size grows from one tar block on
   std::exception_ptr callback_failure_;
   std::string name_;
