@@ -24,6 +24,7 @@
 #include "util/file.hpp"
 #include "util/memory.hpp"
 #include "util/parallel.hpp"
+#include "util/read_ahead.hpp"
 
 namespace prepo::repo {
 
@@ -271,8 +272,15 @@ std::vector<Prepared> prepare_all(const std::vector<Task>& tasks, const Distribu
   std::vector<std::string> errors(tasks.size());
   progress.start("reading packages", tasks.size());
   std::atomic<std::size_t> done{0};
+  std::vector<std::string> paths;
+  paths.reserve(tasks.size());
+  for (const auto& task : tasks) {
+    paths.push_back(task.path);
+  }
+  util::ReadAhead read_ahead(std::move(paths));
   // Reading also writes (staging), so it runs as file-system work does.
   util::parallel_for(tasks.size(), util::io_threads(), [&](std::size_t i) {
+    read_ahead.reached(i);
     try {
       const auto& task = tasks[i];
       slots[i] = lower_extension(task.origin.empty() ? task.path : task.origin) == ".dsc"
