@@ -7,6 +7,8 @@
 #                                _build*/prepo in the source tree)
 #   BENCH_TOOLS="reprepro aptly" only some tools
 #   BENCH_CACHE=DIR              where generated packages are kept (bench/cache)
+#   BENCH_INPUTS=cold            drop the packages from the page cache before each
+#                                tool (default warm: read them into it; bench/lib.sh)
 #
 # Scenarios, each timed with /usr/bin/time (wall seconds, peak RSS):
 #   1 include all N packages and publish
@@ -131,8 +133,10 @@ EOF
 VERSIONS=()
 settle
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+INPUT_STATE=$(inputs_line)
 for t in $TOOLS; do
   echo "# running $t" >&2
+  inputs_to_state "${FILES[@]}" "$EXTRA_DEB"
   "run_$t"
 done
 
