@@ -46,6 +46,11 @@ fail() {
 
 TESTDIR=$(mktemp -d "${TMPDIR:-/tmp}/prepo-${SUITE_NAME}.XXXXXX")
 export TESTDIR
+# What the tools make in TMPDIR stays in the suite's directory: a prepo
+# killed on purpose (the crash tests) leaves its temporary GNUPGHOME there,
+# not in /tmp.
+mkdir "$TESTDIR/tmp"
+export TMPDIR="$TESTDIR/tmp"
 _PIDFILE="$TESTDIR/.background-pids"
 : >"$_PIDFILE"
 
