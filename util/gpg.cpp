@@ -1,10 +1,12 @@
 #include "util/gpg.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -218,8 +220,18 @@ public:
   }
   ~ThrowawayHome()
   {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
+    // After a failed verification gpgme can return before the gpg it
+    // started has exited, and that gpg's lock files then appear after the
+    // removal, which leaves the directory behind (ENOTEMPTY). So: again,
+    // for up to half a second, until it is gone.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      std::error_code ec;
+      std::filesystem::remove_all(path_, ec);
+      if (!std::filesystem::exists(path_, ec) && !ec) {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
   ThrowawayHome(const ThrowawayHome&) = delete;
   ThrowawayHome& operator=(const ThrowawayHome&) = delete;
