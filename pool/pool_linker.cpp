@@ -11,7 +11,10 @@ namespace prepo::pool {
 PoolLinker::PoolLinker(const ContentStore& store, std::filesystem::path farm_dir,
                        std::vector<PoolLink> links)
     : store_(store), farm_dir_(std::move(farm_dir)), links_(std::move(links)),
-      directories_made_future_(directories_made_.get_future()),
+      link_one_([this](std::size_t i) {
+        store_.link_into(links_[i].first, farm_dir_ / links_[i].second);
+      }),
+      queue_(links_.size(), link_one_), directories_made_future_(directories_made_.get_future()),
       thread_linked_future_(thread_linked_.get_future()),
       thread_(std::async(std::launch::async, [this] { run(); }))
 {
@@ -29,12 +32,12 @@ void PoolLinker::run()
   try {
     make_directories();
   } catch (...) {
-    record(std::current_exception());
+    queue_.record(std::current_exception());
   }
   directories_made_.set_value();
-  link_claimed();
+  queue_.run();
   thread_linked_.set_value();
-  if (links_.empty() || failed_.load()) {
+  if (links_.empty() || queue_.failed()) {
     return;
   }
   try {
@@ -58,47 +61,19 @@ void PoolLinker::make_directories()
   const auto [first, last] = std::ranges::unique(dirs);
   dirs.erase(first, last);
   for (const auto dir : dirs) {
-    if (failed_.load(std::memory_order_relaxed)) {
+    if (queue_.failed()) {
       return;
     }
     util::make_dirs(farm_dir_ / dir);
   }
 }
 
-void PoolLinker::link_claimed() noexcept
-{
-  while (!failed_.load(std::memory_order_relaxed)) {
-    const auto i = next_.fetch_add(1, std::memory_order_relaxed);
-    if (i >= links_.size()) {
-      return;
-    }
-    try {
-      store_.link_into(links_[i].first, farm_dir_ / links_[i].second);
-    } catch (...) {
-      record(std::current_exception());
-      return;
-    }
-  }
-}
-
-void PoolLinker::record(std::exception_ptr error) noexcept
-{
-  const std::lock_guard lock(error_mutex_);
-  if (!error_) {
-    error_ = std::move(error);
-  }
-  failed_.store(true);
-}
-
 void PoolLinker::wait()
 {
   directories_made_future_.wait();
-  link_claimed();
+  queue_.run();
   thread_linked_future_.wait();
-  const std::lock_guard lock(error_mutex_);
-  if (error_) {
-    std::rethrow_exception(error_);
-  }
+  queue_.rethrow_failure();
 }
 
 } // namespace prepo::pool

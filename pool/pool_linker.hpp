@@ -2,16 +2,15 @@
 // the publish compresses its indexes.
 #pragma once
 
-#include <atomic>
-#include <exception>
 #include <filesystem>
+#include <functional>
 #include <future>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "pool/store.hpp"
+#include "util/work_queue.hpp"
 
 namespace prepo::pool {
 
@@ -45,16 +44,12 @@ public:
 private:
   void run();
   void make_directories();
-  void link_claimed() noexcept;
-  void record(std::exception_ptr error) noexcept;
 
   const ContentStore& store_;
   const std::filesystem::path farm_dir_;
   const std::vector<PoolLink> links_;
-  std::atomic<std::size_t> next_{0};
-  std::atomic<bool> failed_{false};
-  std::mutex error_mutex_;
-  std::exception_ptr error_;
+  const std::function<void(std::size_t)> link_one_;
+  util::WorkQueue queue_; // the links; a failure making directories stops it too
   std::promise<void> directories_made_;
   std::promise<void> thread_linked_;
   std::future<void> directories_made_future_;

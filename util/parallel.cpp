@@ -1,10 +1,7 @@
 #include "util/parallel.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
-#include <exception>
-#include <mutex>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -13,61 +10,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "util/work_queue.hpp"
+
 namespace prepo::util {
-
-namespace {
-
-// Shared by the workers of one parallel_for call: the next index to claim
-// and the first failure, after which no new index is started.
-class WorkQueue {
-public:
-  WorkQueue(std::size_t n, const std::function<void(std::size_t)>& fn) : n_(n), fn_(fn) {}
-
-  void run() noexcept
-  {
-    for (;;) {
-      if (failed_.load(std::memory_order_relaxed)) {
-        return;
-      }
-      const std::size_t i = next_.fetch_add(1, std::memory_order_relaxed);
-      if (i >= n_) {
-        return;
-      }
-      try {
-        fn_(i);
-      } catch (...) {
-        record(std::current_exception());
-        return;
-      }
-    }
-  }
-
-  void rethrow_failure() const
-  {
-    if (error_) {
-      std::rethrow_exception(error_);
-    }
-  }
-
-private:
-  void record(std::exception_ptr error) noexcept
-  {
-    const std::lock_guard lock(mutex_);
-    if (!error_) {
-      error_ = std::move(error);
-    }
-    failed_.store(true, std::memory_order_relaxed);
-  }
-
-  const std::size_t n_;
-  const std::function<void(std::size_t)>& fn_;
-  std::atomic<std::size_t> next_{0};
-  std::atomic<bool> failed_{false};
-  std::mutex mutex_;
-  std::exception_ptr error_;
-};
-
-} // namespace
 
 unsigned default_threads()
 {
